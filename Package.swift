@@ -1,0 +1,68 @@
+// swift-tools-version:6.0
+// SwiftSeg: efficient semantic segmentation in Swift on libtorch.
+import Foundation
+import PackageDescription
+
+// libtorch location: $LIBTORCH (tch-rs's convention: a folder with lib/ and include/), else the
+// ./libtorch/torch folder that scripts/setup.sh fills. The CUDA runtime libraries sit beside it
+// (../nvidia/cu13/lib) as in a pip install; libtorch_cpu finds them through its own RPATH.
+let packageDir = Context.packageDirectory
+let libtorch = Context.environment["LIBTORCH"] ?? "\(packageDir)/libtorch/torch"
+let torchLib = "\(libtorch)/lib"
+let cudaLib = "\(libtorch)/../nvidia/cu13/lib"
+
+let torchLinker: [LinkerSetting] = [
+    .unsafeFlags([
+        "-L\(torchLib)",
+        // DT_RPATH (not RUNPATH) so that libtorch's own dependencies resolve from the same folders too.
+        "-Xlinker", "--disable-new-dtags",
+        "-Xlinker", "-rpath", "-Xlinker", torchLib,
+        "-Xlinker", "-rpath", "-Xlinker", cudaLib,
+    ]),
+    .linkedLibrary("torch_cpu"),
+    .linkedLibrary("c10"),
+    .linkedLibrary("stdc++"),
+    .linkedLibrary("dl"),
+]
+
+let package = Package(
+    name: "SwiftSeg",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Torch", targets: ["Torch"]),
+        .library(name: "SegModels", targets: ["SegModels"]),
+        .library(name: "SegData", targets: ["SegData"]),
+        .library(name: "SegEngine", targets: ["SegEngine"]),
+        .executable(name: "swiftseg", targets: ["swiftseg"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        .target(
+            name: "CTorch",
+            cxxSettings: [
+                .unsafeFlags(["-std=c++17", "-I\(libtorch)/include", "-I\(libtorch)/include/torch/csrc/api/include", "-O2", "-Wno-deprecated-declarations"]),
+            ],
+            linkerSettings: torchLinker
+        ),
+        .target(name: "Torch", dependencies: ["CTorch"]),
+        .target(
+            name: "CImageCodecs",
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png")]
+        ),
+        .target(name: "SegData", dependencies: ["Torch", "CImageCodecs"]),
+        .target(name: "SegModels", dependencies: ["Torch"]),
+        .target(name: "SegEngine", dependencies: ["Torch", "SegModels", "SegData", .product(name: "Yams", package: "Yams")]),
+        .executableTarget(
+            name: "swiftseg",
+            dependencies: ["SegEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Resources")]),
+        .testTarget(name: "SegModelsTests", dependencies: ["SegModels", "Torch"], resources: [.copy("Resources")]),
+        .testTarget(name: "SegDataTests", dependencies: ["SegData"], resources: [.copy("Resources")]),
+        .testTarget(name: "SegEngineTests", dependencies: ["SegEngine"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

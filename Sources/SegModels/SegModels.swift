@@ -1,0 +1,1 @@
+// Placeholder so the target builds; the model files live beside it.
