@@ -1,0 +1,192 @@
+import Foundation
+
+/// `nn.Linear` (weight [out, in]).
+public final class Linear: Module {
+    public let weight: Tensor
+    public let bias: Tensor?
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
+        weight = Tensor.empty([outFeatures, inFeatures])
+        self.bias = bias ? Tensor.empty([outFeatures]) : nil
+        super.init()
+        Init.pytorchDefault_(weight: weight, bias: self.bias)
+        register(parameters: ("weight", weight), ("bias", self.bias))
+    }
+
+    public override func callAsFunction(_ x: Tensor) -> Tensor { F.linear(x, weight: weight, bias: bias) }
+}
+
+/// `nn.Conv2d` (weight [out, in/groups, kh, kw]).
+public final class Conv2d: Module {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public let stride: (Int, Int)
+    public let padding: (Int, Int)
+    public let dilation: (Int, Int)
+    public let groups: Int
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+                groups: Int = 1, bias: Bool = true) {
+        precondition(inChannels % groups == 0 && outChannels % groups == 0, "Conv2d: channels must divide by groups")
+        weight = Tensor.empty([outChannels, inChannels / groups, kernel, kernel])
+        self.bias = bias ? Tensor.empty([outChannels]) : nil
+        self.stride = (stride, stride)
+        self.padding = (padding, padding)
+        self.dilation = (dilation, dilation)
+        self.groups = groups
+        super.init()
+        Init.pytorchDefault_(weight: weight, bias: self.bias)
+        register(parameters: ("weight", weight), ("bias", self.bias))
+    }
+
+    /// A depth-wise conv: one filter per channel.
+    public static func depthwise(_ channels: Int, kernel: Int = 3, stride: Int = 1, bias: Bool = true) -> Conv2d {
+        Conv2d(channels, channels, kernel: kernel, stride: stride, padding: kernel / 2, groups: channels, bias: bias)
+    }
+
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        F.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    }
+}
+
+/// `nn.LayerNorm` over the last dimension.
+public final class LayerNorm: Module {
+    public let weight: Tensor
+    public let bias: Tensor
+    public let eps: Double
+    let dim: Int
+
+    public init(_ dim: Int, eps: Double = 1e-5) {
+        weight = Tensor.ones([dim])
+        bias = Tensor.zeros([dim])
+        self.eps = eps
+        self.dim = dim
+        super.init()
+        register(parameters: ("weight", weight), ("bias", bias))
+    }
+
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        F.layerNorm(x, shape: [dim], weight: weight, bias: bias, eps: eps)
+    }
+}
+
+/// LayerNorm over the channels of an NCHW map (the "channels-first" LayerNorm of ConvNeXt-style code):
+/// same parameters as `LayerNorm`, applied at every pixel.
+public final class LayerNorm2d: Module {
+    public let weight: Tensor
+    public let bias: Tensor
+    public let eps: Double
+    let dim: Int
+
+    public init(_ dim: Int, eps: Double = 1e-6) {
+        weight = Tensor.ones([dim])
+        bias = Tensor.zeros([dim])
+        self.eps = eps
+        self.dim = dim
+        super.init()
+        register(parameters: ("weight", weight), ("bias", bias))
+    }
+
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        // B,C,H,W -> B,H,W,C -> norm -> B,C,H,W
+        F.layerNorm(x.permute(0, 2, 3, 1), shape: [dim], weight: weight, bias: bias, eps: eps).permute(0, 3, 1, 2)
+    }
+}
+
+/// `nn.BatchNorm2d` with running statistics updated as PyTorch does (momentum, unbiased variance).
+public final class BatchNorm2d: Module {
+    public let weight: Tensor
+    public let bias: Tensor
+    public let runningMean: Tensor
+    public let runningVar: Tensor
+    public let numBatchesTracked: Tensor
+    public let eps: Double
+    public let momentum: Double
+
+    public init(_ channels: Int, eps: Double = 1e-5, momentum: Double = 0.1) {
+        weight = Tensor.ones([channels])
+        bias = Tensor.zeros([channels])
+        runningMean = Tensor.zeros([channels])
+        runningVar = Tensor.ones([channels])
+        numBatchesTracked = Tensor.zeros([], dtype: .int64)
+        self.eps = eps
+        self.momentum = momentum
+        super.init()
+        register(parameters: ("weight", weight), ("bias", bias))
+        register(buffers: ("running_mean", runningMean), ("running_var", runningVar), ("num_batches_tracked", numBatchesTracked))
+    }
+
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        if isTraining {
+            Torch.noGrad { numBatchesTracked.add_(Tensor.scalar(1, dtype: .int64, device: numBatchesTracked.device)) }
+        }
+        return F.batchNorm(x, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
+                           training: isTraining, momentum: momentum, eps: eps)
+    }
+}
+
+public final class Dropout: Module {
+    public let p: Double
+    public init(_ p: Double = 0.5) { self.p = p; super.init() }
+    public override func callAsFunction(_ x: Tensor) -> Tensor { F.dropout(x, p: p, training: isTraining) }
+}
+
+/// Zeroes whole channels of an NCHW map.
+public final class Dropout2d: Module {
+    public let p: Double
+    public init(_ p: Double = 0.5) { self.p = p; super.init() }
+    public override func callAsFunction(_ x: Tensor) -> Tensor { F.dropout2d(x, p: p, training: isTraining) }
+}
+
+/// Stochastic depth on a residual branch.
+public final class DropPath: Module {
+    public let p: Double
+    public init(_ p: Double) { self.p = p; super.init() }
+    public override func callAsFunction(_ x: Tensor) -> Tensor { F.dropPath(x, p: p, training: isTraining) }
+}
+
+public final class GELU: Module {
+    public override init() { super.init() }
+    public override func callAsFunction(_ x: Tensor) -> Tensor { F.gelu(x) }
+}
+
+public final class ReLU: Module {
+    public override init() { super.init() }
+    public override func callAsFunction(_ x: Tensor) -> Tensor { F.relu(x) }
+}
+
+public final class Identity: Module {
+    public override init() { super.init() }
+    public override func callAsFunction(_ x: Tensor) -> Tensor { x }
+}
+
+/// Runs its children in order; they are named 0, 1, 2, ... like `nn.Sequential`.
+public final class Sequential: Module {
+    public let layers: [Module]
+
+    public init(_ layers: [Module]) {
+        self.layers = layers
+        super.init()
+        for (i, m) in layers.enumerated() { register(modules: (String(i), m)) }
+    }
+
+    public convenience init(_ layers: Module...) { self.init(layers) }
+
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        layers.reduce(x) { $1($0) }
+    }
+}
+
+/// An indexed list of modules named 0, 1, 2, ... (`nn.ModuleList`); forward is up to the owner.
+public final class ModuleList<M: Module>: Module {
+    public let items: [M]
+
+    public init(_ items: [M]) {
+        self.items = items
+        super.init()
+        for (i, m) in items.enumerated() { register(modules: (String(i), m)) }
+    }
+
+    public subscript(_ i: Int) -> M { items[i] }
+    public var count: Int { items.count }
+}

@@ -1,0 +1,130 @@
+import Foundation
+
+/// The base of every layer and model. Children, parameters and buffers are registered under the
+/// names PyTorch uses, in PyTorch's order, so `stateDict()` keys equal the official state_dict keys.
+///
+/// Subclasses create their members, call `super.init()`, then register them in declaration order:
+///
+///     init(dim: Int) {
+///         q = Linear(dim, dim); proj = Linear(dim, dim)
+///         super.init()
+///         register(modules: ("q", q), ("proj", proj))
+///     }
+open class Module {
+    public private(set) var isTraining = true
+    private(set) var parameterSlots: [(name: String, tensor: Tensor)] = []
+    private(set) var bufferSlots: [(name: String, tensor: Tensor)] = []
+    private(set) var childSlots: [(name: String, module: Module)] = []
+
+    public init() {}
+
+    // MARK: registration
+
+    /// Registers trainable tensors (nil entries, e.g. an absent bias, are skipped) and marks them requiring grad.
+    public func register(parameters: (String, Tensor?)...) {
+        for (name, t) in parameters {
+            guard let t else { continue }
+            t.requiresGrad = true
+            parameterSlots.append((name, t))
+        }
+    }
+
+    /// Registers state that is saved but not trained (BatchNorm running statistics).
+    public func register(buffers: (String, Tensor?)...) {
+        for (name, t) in buffers {
+            guard let t else { continue }
+            bufferSlots.append((name, t))
+        }
+    }
+
+    /// Registers child modules (nil entries are skipped).
+    public func register(modules: (String, Module?)...) {
+        for (name, m) in modules {
+            guard let m else { continue }
+            childSlots.append((name, m))
+        }
+    }
+
+    // MARK: forward
+
+    /// The single-input forward of layers that have one. Layers with other signatures define their own.
+    open func callAsFunction(_ x: Tensor) -> Tensor {
+        fatalError("\(type(of: self)) has no single-input forward")
+    }
+
+    // MARK: traversal
+
+    public var children: [(name: String, module: Module)] { childSlots }
+
+    /// Every module below and including this one, with its dotted path ("" for self).
+    public func namedModules(prefix: String = "") -> [(String, Module)] {
+        var out: [(String, Module)] = [(prefix, self)]
+        for (name, child) in childSlots {
+            out.append(contentsOf: child.namedModules(prefix: prefix.isEmpty ? name : "\(prefix).\(name)"))
+        }
+        return out
+    }
+
+    public func namedParameters(prefix: String = "") -> [(String, Tensor)] {
+        collect(prefix: prefix, parameters: true, buffers: false)
+    }
+
+    public func namedBuffers(prefix: String = "") -> [(String, Tensor)] {
+        collect(prefix: prefix, parameters: false, buffers: true)
+    }
+
+    public var parameters: [Tensor] { namedParameters().map { $0.1 } }
+
+    /// Number of trainable elements (BatchNorm statistics excluded, as PyTorch counts).
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// Parameters and buffers in PyTorch's `state_dict()` order: each module's own parameters, then
+    /// its own buffers, then its children depth-first.
+    public func stateDict(prefix: String = "") -> [(String, Tensor)] {
+        collect(prefix: prefix, parameters: true, buffers: true)
+    }
+
+    private func collect(prefix: String, parameters: Bool, buffers: Bool) -> [(String, Tensor)] {
+        func key(_ n: String) -> String { prefix.isEmpty ? n : "\(prefix).\(n)" }
+        var out: [(String, Tensor)] = []
+        if parameters { out += parameterSlots.map { (key($0.name), $0.tensor) } }
+        if buffers { out += bufferSlots.map { (key($0.name), $0.tensor) } }
+        for (name, child) in childSlots {
+            out += child.collect(prefix: key(name), parameters: parameters, buffers: buffers)
+        }
+        return out
+    }
+
+    // MARK: modes
+
+    /// Sets training mode here and below (dropout, drop path, BatchNorm statistics).
+    @discardableResult
+    public func train(_ on: Bool = true) -> Self {
+        for (_, m) in namedModules() { m.isTraining = on }
+        return self
+    }
+
+    @discardableResult
+    public func eval() -> Self { train(false) }
+
+    /// Moves (and optionally converts) every parameter and buffer in place. Integer buffers keep their dtype.
+    @discardableResult
+    public func to(device: Device, dtype: DType? = nil) -> Self {
+        Torch.noGrad {
+            for (_, t) in stateDict() {
+                let target = (dtype != nil && t.dtype.isFloatingPoint) ? dtype! : t.dtype
+                guard t.device != device || t.dtype != target else { continue }
+                let wasTrainable = t.requiresGrad
+                let moved = t.detach().to(dtype: target, device: device)
+                t.assign(moved)
+                if wasTrainable { t.requiresGrad = true }
+            }
+        }
+        return self
+    }
+
+    /// Drops every parameter's gradient.
+    public func zeroGrad() {
+        for p in parameters { p.zeroGrad() }
+    }
+}
