@@ -1,0 +1,22 @@
+import Torch
+
+/// The inverted-residual feed-forward of LRFormer blocks (`mlp`) on an NCHW map:
+/// 1x1 expand (`fc1`), GELU, x + depth-wise 3x3 (`conv`), 1x1 project (`fc2`).
+public final class InvertedResidualFFN: Module {
+    public let fc1: Conv2d
+    public let conv: Conv2d
+    public let fc2: Conv2d
+
+    public init(dim: Int, hidden: Int) {
+        fc1 = Conv2d(dim, hidden, kernel: 1)
+        conv = Conv2d.depthwise(hidden)
+        fc2 = Conv2d(hidden, dim, kernel: 1)
+        super.init()
+        register(modules: ("fc1", fc1), ("conv", conv), ("fc2", fc2))
+    }
+
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        let h = F.gelu(fc1(x))
+        return fc2(h + conv(h))
+    }
+}
