@@ -1,0 +1,17 @@
+/* Helpers shared by the codec files; not part of the public header. */
+#ifndef IMAGE_CODECS_SUPPORT_H
+#define IMAGE_CODECS_SUPPORT_H
+#include "image_codecs.h"
+
+/* Decoded images larger than this many bytes are refused: a corrupt header can claim
+   billions of pixels, and we would rather report that than try to allocate it. */
+#define IC_MAX_IMAGE_BYTES ((size_t)1 << 31)
+
+/* Writes a printf-style message into an IC_ERROR_CAPACITY buffer. */
+void ic_set_error(char *error, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* malloc of width * height * samples_per_pixel * bytes_per_sample, or NULL when the product
+   overflows, exceeds IC_MAX_IMAGE_BYTES or is zero (with a message in `error`). */
+void *ic_alloc_pixels(int width, int height, int samples_per_pixel, int bytes_per_sample, char *error);
+
+#endif
