@@ -1,0 +1,62 @@
+import Foundation
+
+/// Endless shuffled training batches: samples are decoded and augmented on `workers` threads and
+/// the next `prefetch` batches are prepared while the caller trains on the current one.
+///
+/// Deterministic in `seed`: the order is a per-epoch permutation of (seed, epoch), and each sample's
+/// augmentation draws from a generator seeded by (seed, epoch, index), so the batches are the same
+/// for any worker count. A decoding error (naming the file) is thrown from `next()`.
+public final class BatchLoader {
+    public let dataset: SegDataset
+    public let pipeline: TrainPipeline
+    public let batchSize: Int
+    public let seed: UInt64
+    public let workers: Int
+    private let prefetcher: Prefetcher<Batch>
+
+    public init(dataset: SegDataset, pipeline: TrainPipeline, batchSize: Int, seed: UInt64, workers: Int, prefetch: Int = 2) throws {
+        guard batchSize > 0 else {
+            throw DatasetError(.indexOutOfRange, path: dataset.root.path, reason: "batch size must be positive, got \(batchSize)")
+        }
+        guard dataset.count > 0 else {
+            throw DatasetError(.emptySplit, path: dataset.root.path, reason: "no samples in \(dataset.name) \(dataset.split.rawValue)")
+        }
+        self.dataset = dataset
+        self.pipeline = pipeline
+        self.batchSize = batchSize
+        self.seed = seed
+        self.workers = max(1, workers)
+        let workerCount = self.workers
+        var order = SampleOrder(count: dataset.count, seed: seed)
+        prefetcher = Prefetcher(depth: max(1, prefetch), name: "SwiftSeg.BatchLoader") { step in
+            let picks = (0..<batchSize).map { order.sample(at: step * batchSize + $0) }
+            let samples = try parallelMap(count: batchSize, workers: workerCount) { i in
+                try Self.prepare(dataset: dataset, pipeline: pipeline, seed: seed, epoch: picks[i].epoch, index: picks[i].index)
+            }
+            return Batch(samples: samples, indices: picks.map(\.index), epochs: picks.map(\.epoch))
+        }
+    }
+
+    /// One augmented sample, exactly as it appears in a batch.
+    public static func prepare(dataset: SegDataset, pipeline: TrainPipeline, seed: UInt64, epoch: Int, index: Int) throws -> (image: NormalizedImage, label: LabelMap) {
+        var rng = SplitMix64.forSample(seed: seed, epoch: epoch, index: index)
+        return pipeline.apply(try dataset.load(index), using: &rng)
+    }
+
+    /// The next batch (waits while it is being prepared).
+    public func next() throws -> Batch {
+        guard let batch = try prefetcher.next() else {
+            throw DatasetError(.indexOutOfRange, path: dataset.root.path, reason: "the batch loader was stopped")
+        }
+        return batch
+    }
+
+    /// Stops the background work early (it also stops when the loader is released).
+    public func stop() {
+        prefetcher.stop()
+    }
+
+    deinit {
+        prefetcher.stop()
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// A small procedural data set for tests, demos and smoke-training: scenes with a sky/ground
+/// background and textured objects of 8 classes, written in the ADE20K layout.
+public enum SynthDataset {
+    /// Written beside `ADEChallengeData2016/`; `SegDataset.synth` reads it.
+    public static let classesFileName = "synth_classes.json"
+
+    /// The 8 classes (label index = annotation value - 1, after reduce_zero_label).
+    public static let classes = DatasetClasses(names: SynthClassStyle.all.map(\.name), palette: SynthClassStyle.all.map(\.palette))
+
+    /// Renders scene `index` of a split: the RGB image and its annotation (0 = other, 1...8 = classes;
+    /// not yet reduced). Deterministic in (seed, split, index).
+    public static func scene(index: Int, split: DatasetSplit, size: (h: Int, w: Int), seed: UInt64) -> (image: Image, annotation: LabelMap) {
+        precondition(size.h > 0 && size.w > 0, "SynthDataset: empty image size")
+        // The split takes the place of the epoch so that train and val scenes differ.
+        let rng = SplitMix64.forSample(seed: seed, epoch: split == .train ? 0 : 1, index: index)
+        let objects = SynthScene.objectClasses
+        let featured = objects[index % objects.count]
+        let (image, labels) = SynthScene.render(width: size.w, height: size.h, rng: rng, featuredClass: featured)
+        return (image, labels)
+    }
+
+    /// Writes `train` + `val` scenes of `size` under `dir`:
+    /// `ADEChallengeData2016/images/{training,validation}/synth_<split>_<i>.png`, the annotations as
+    /// gray PNGs under `ADEChallengeData2016/annotations/...` with the same names, and
+    /// `synth_classes.json`. Images are PNG (lossless, so the textures stay as rendered).
+    public static func generate(to dir: URL, train: Int, val: Int, size: (h: Int, w: Int), seed: UInt64) throws {
+        guard train >= 0, val >= 0, size.h > 0, size.w > 0 else {
+            throw DatasetError(.writeFailed, path: dir.path, reason: "invalid synthetic set: train \(train), val \(val), size \(size.h)x\(size.w)")
+        }
+        let base = dir.appendingPathComponent("ADEChallengeData2016")
+        var jobs: [(split: DatasetSplit, index: Int, image: URL, label: URL)] = []
+        for (split, count, folder) in [(DatasetSplit.train, train, "training"), (.val, val, "validation")] {
+            let imageDir = base.appendingPathComponent("images").appendingPathComponent(folder)
+            let labelDir = base.appendingPathComponent("annotations").appendingPathComponent(folder)
+            for d in [imageDir, labelDir] {
+                do {
+                    try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+                } catch {
+                    throw DatasetError(.writeFailed, path: d.path, reason: "cannot create folder: \(error.localizedDescription)")
+                }
+            }
+            for i in 0..<count {
+                let name = "synth_\(split.rawValue)_" + String(format: "%05d", i) + ".png"
+                jobs.append((split, i, imageDir.appendingPathComponent(name), labelDir.appendingPathComponent(name)))
+            }
+        }
+        let errors = ErrorBox()
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { j in
+            let job = jobs[j]
+            let rendered = scene(index: job.index, split: job.split, size: size, seed: seed)
+            do {
+                try ImageIO.writePNG(rendered.image, to: job.image)
+                try ImageIO.writeLabelPNG(rendered.annotation, palette: nil, to: job.label)
+            } catch {
+                errors.record(error)
+            }
+        }
+        if let error = errors.first { throw error }
+        try ClassesFile(classes: classes, reduceZeroLabel: true).write(to: dir.appendingPathComponent(classesFileName))
+    }
+}
