@@ -335,7 +335,12 @@ ts_error ts_minimum(ts_tensor a, ts_tensor b, ts_tensor *out) { TS_TRY *out = wr
 ts_error ts_copy_(ts_tensor dst, ts_tensor src) { TS_TRY T(dst).copy_(T(src)); TS_CATCH }
 ts_error ts_zero_(ts_tensor t) { TS_TRY T(t).zero_(); TS_CATCH }
 ts_error ts_fill_(ts_tensor t, double v) { TS_TRY T(t).fill_(v); TS_CATCH }
-ts_error ts_add_(ts_tensor t, ts_tensor o, double alpha) { TS_TRY T(t).add_(T(o), alpha); TS_CATCH }
+ts_error ts_add_(ts_tensor t, ts_tensor o, double alpha) {
+  // Integer tensors accept only an integral alpha.
+  TS_TRY at::Scalar a = T(t).is_floating_point() ? at::Scalar(alpha) : at::Scalar(static_cast<int64_t>(alpha));
+  T(t).add_(T(o), a);
+  TS_CATCH
+}
 ts_error ts_mul_(ts_tensor t, ts_tensor o) { TS_TRY T(t).mul_(T(o)); TS_CATCH }
 ts_error ts_mul_scalar_(ts_tensor t, double s) { TS_TRY T(t).mul_(s); TS_CATCH }
 ts_error ts_addcmul_(ts_tensor t, ts_tensor a, ts_tensor b, double v) { TS_TRY T(t).addcmul_(T(a), T(b), v); TS_CATCH }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 /// Observes the operators of a real forward pass (used by the FLOP counter). Functional ops report
 /// their name, input and output shapes and a few attributes while a recorder is active; otherwise
 /// the cost is a single nil check.
@@ -12,7 +18,19 @@ public struct OpEvent: Sendable {
 }
 
 public final class OpRecorder: @unchecked Sendable {
-    nonisolated(unsafe) public static var active: OpRecorder?
+    /// The recorder of the calling thread (thread-local, so parallel work is never mixed up).
+    public static var active: OpRecorder? {
+        get { pthread_getspecific(key).map { Unmanaged<OpRecorder>.fromOpaque($0).takeUnretainedValue() } }
+        set {
+            if let old = pthread_getspecific(key) { Unmanaged<OpRecorder>.fromOpaque(old).release() }
+            pthread_setspecific(key, newValue.map { Unmanaged.passRetained($0).toOpaque() })
+        }
+    }
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
     public private(set) var events: [OpEvent] = []
     private var scopes: [String] = []
 
