@@ -57,7 +57,9 @@ extension Tensor {
         }
         public static func einsum(_ equation: String, _ ts: [Tensor]) throws -> Tensor {
             guard !ts.isEmpty else { throw TorchError("einsum", "expected at least one operand") }
-            return try withHandles(ts) { p, n in try make("einsum") { ts_einsum(equation, p, n, $0) } }
+            let out = try withHandles(ts) { p, n in try make("einsum") { ts_einsum(equation, p, n, $0) } }
+            OpRecorder.note("einsum:" + equation, ts, out)  // the equation travels in the name: shapes alone cannot say what is contracted
+            return out
         }
 
         // MARK: conversion and autograd
@@ -145,24 +147,78 @@ extension Tensor {
 
         // MARK: element-wise
 
-        public func add(_ o: Tensor) throws -> Tensor { try make("add") { ts_add(h, o.handle, $0) } }
-        public func sub(_ o: Tensor) throws -> Tensor { try make("sub") { ts_sub(h, o.handle, $0) } }
-        public func mul(_ o: Tensor) throws -> Tensor { try make("mul") { ts_mul(h, o.handle, $0) } }
-        public func div(_ o: Tensor) throws -> Tensor { try make("div") { ts_div(h, o.handle, $0) } }
-        public func add(_ s: Double) throws -> Tensor { try make("add") { ts_add_scalar(h, s, $0) } }
-        public func mul(_ s: Double) throws -> Tensor { try make("mul") { ts_mul_scalar(h, s, $0) } }
-        public func div(_ s: Double) throws -> Tensor { try make("div") { ts_div_scalar(h, s, $0) } }
-        public func rsub(_ s: Double) throws -> Tensor { try make("rsub") { ts_rsub_scalar(h, s, $0) } }
-        public func pow(_ e: Double) throws -> Tensor { try make("pow") { ts_pow_scalar(h, e, $0) } }
-        public func pow(_ e: Tensor) throws -> Tensor { try make("pow") { ts_pow(h, e.handle, $0) } }
-        public func clamp(min lo: Double? = nil, max hi: Double? = nil) throws -> Tensor {
-            try make("clamp") { ts_clamp(h, lo ?? 0, hi ?? 0, lo == nil ? 0 : 1, hi == nil ? 0 : 1, $0) }
+        public func add(_ o: Tensor) throws -> Tensor {
+            let out = try make("add") { ts_add(h, o.handle, $0) }
+            OpRecorder.note("add", [t, o], out)
+            return out
         }
-        public func unary(_ name: String) throws -> Tensor { try make(name) { ts_unary(name, h, $0) } }
+        public func sub(_ o: Tensor) throws -> Tensor {
+            let out = try make("sub") { ts_sub(h, o.handle, $0) }
+            OpRecorder.note("sub", [t, o], out)
+            return out
+        }
+        public func mul(_ o: Tensor) throws -> Tensor {
+            let out = try make("mul") { ts_mul(h, o.handle, $0) }
+            OpRecorder.note("mul", [t, o], out)
+            return out
+        }
+        public func div(_ o: Tensor) throws -> Tensor {
+            let out = try make("div") { ts_div(h, o.handle, $0) }
+            OpRecorder.note("div", [t, o], out)
+            return out
+        }
+        public func add(_ s: Double) throws -> Tensor {
+            let out = try make("add") { ts_add_scalar(h, s, $0) }
+            OpRecorder.note("add", [t], out)
+            return out
+        }
+        public func mul(_ s: Double) throws -> Tensor {
+            let out = try make("mul") { ts_mul_scalar(h, s, $0) }
+            OpRecorder.note("mul", [t], out)
+            return out
+        }
+        public func div(_ s: Double) throws -> Tensor {
+            let out = try make("div") { ts_div_scalar(h, s, $0) }
+            OpRecorder.note("div", [t], out)
+            return out
+        }
+        public func rsub(_ s: Double) throws -> Tensor {
+            let out = try make("rsub") { ts_rsub_scalar(h, s, $0) }
+            OpRecorder.note("rsub", [t], out)
+            return out
+        }
+        public func pow(_ e: Double) throws -> Tensor {
+            let out = try make("pow") { ts_pow_scalar(h, e, $0) }
+            OpRecorder.note("pow", [t], out)
+            return out
+        }
+        public func pow(_ e: Tensor) throws -> Tensor {
+            let out = try make("pow") { ts_pow(h, e.handle, $0) }
+            OpRecorder.note("pow", [t, e], out)
+            return out
+        }
+        public func clamp(min lo: Double? = nil, max hi: Double? = nil) throws -> Tensor {
+            let out = try make("clamp") { ts_clamp(h, lo ?? 0, hi ?? 0, lo == nil ? 0 : 1, hi == nil ? 0 : 1, $0) }
+            OpRecorder.note("clamp", [t], out)
+            return out
+        }
+        public func unary(_ name: String) throws -> Tensor {
+            let out = try make(name) { ts_unary(name, h, $0) }
+            OpRecorder.note(name, [t], out)
+            return out
+        }
         public func compare(_ name: String, _ o: Tensor) throws -> Tensor { try make(name) { ts_compare(name, h, o.handle, $0) } }
         public func compare(_ name: String, _ s: Double) throws -> Tensor { try make(name) { ts_compare_scalar(name, h, s, $0) } }
-        public func maximum(_ o: Tensor) throws -> Tensor { try make("maximum") { ts_maximum(h, o.handle, $0) } }
-        public func minimum(_ o: Tensor) throws -> Tensor { try make("minimum") { ts_minimum(h, o.handle, $0) } }
+        public func maximum(_ o: Tensor) throws -> Tensor {
+            let out = try make("maximum") { ts_maximum(h, o.handle, $0) }
+            OpRecorder.note("maximum", [t, o], out)
+            return out
+        }
+        public func minimum(_ o: Tensor) throws -> Tensor {
+            let out = try make("minimum") { ts_minimum(h, o.handle, $0) }
+            OpRecorder.note("minimum", [t, o], out)
+            return out
+        }
 
         // MARK: in-place (explicit)
 
@@ -228,8 +284,16 @@ extension Tensor {
 
         // MARK: linear algebra
 
-        public func matmul(_ o: Tensor) throws -> Tensor { try make("matmul") { ts_matmul(h, o.handle, $0) } }
-        public func bmm(_ o: Tensor) throws -> Tensor { try make("bmm") { ts_bmm(h, o.handle, $0) } }
+        public func matmul(_ o: Tensor) throws -> Tensor {
+            let out = try make("matmul") { ts_matmul(h, o.handle, $0) }
+            OpRecorder.note("matmul", [t, o], out)
+            return out
+        }
+        public func bmm(_ o: Tensor) throws -> Tensor {
+            let out = try make("bmm") { ts_bmm(h, o.handle, $0) }
+            OpRecorder.note("bmm", [t, o], out)
+            return out
+        }
 
         // MARK: reading back
 
