@@ -1,0 +1,98 @@
+// Decoding a partial config onto a complete one. Every section merges what a file sets and keeps the rest,
+// so a file may hold any subset of fields; keys a section does not know are collected (or thrown) with
+// their path. Works with JSONDecoder and Yams' YAMLDecoder alike: decoding is driven by the field types,
+// so YAML's `6e-5` (a string to YAML 1.1) still reads as a Double.
+
+import Foundation
+
+/// A config section that can overwrite its fields from a decoder holding a subset of them.
+protocol ConfigSection: Encodable {
+    mutating func merge(from decoder: Decoder) throws
+}
+
+/// Any key, to list what a mapping really holds.
+struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+    init(stringValue: String) { self.stringValue = stringValue }
+    init(intValue: Int) {
+        stringValue = String(intValue)
+        self.intValue = intValue
+    }
+}
+
+/// Unknown keys found while decoding, so that one error lists them all instead of one per attempt.
+final class UnknownKeyCollector {
+    var entries: [String] = []
+}
+
+extension CodingUserInfoKey {
+    static let configUnknownKeys = CodingUserInfoKey(rawValue: "swiftseg.config.unknownKeys")!
+    static let configBase = CodingUserInfoKey(rawValue: "swiftseg.config.base")!
+}
+
+extension Decoder {
+    /// A keyed container that first reports keys outside `K.allCases`: to the collector in `userInfo`
+    /// when there is one, else by throwing.
+    func configContainer<K: CodingKey & CaseIterable>(keyedBy type: K.Type) throws -> KeyedDecodingContainer<K> {
+        let known = K.allCases.map(\.stringValue)
+        let present = try container(keyedBy: AnyCodingKey.self).allKeys.map(\.stringValue)
+        let unknown = present.filter { !known.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            let prefix = codingPath.isEmpty ? "" : ConfigError.path(codingPath) + "."
+            let described = unknown.map { key -> String in
+                let hint = KeySuggestion.closest(to: key, among: known).map { " (did you mean '\($0)'?)" } ?? ""
+                return prefix + key + hint
+            }
+            if let collector = userInfo[.configUnknownKeys] as? UnknownKeyCollector {
+                collector.entries += described
+            } else {
+                throw ConfigError.unknownKeys(described)
+            }
+        }
+        return try container(keyedBy: K.self)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// Overwrites `value` when the key is present; `null` is a type error for a non-optional field.
+    func merge<T: Decodable>(_ value: inout T, _ key: Key) throws {
+        if contains(key) { value = try decode(T.self, forKey: key) }
+    }
+
+    /// Overwrites an optional field when the key is present; `null` clears it.
+    func merge<T: Decodable>(_ value: inout T?, _ key: Key) throws {
+        if contains(key) { value = try decodeNil(forKey: key) ? nil : decode(T.self, forKey: key) }
+    }
+
+    /// Merges a nested section field by field.
+    func merge<T: ConfigSection>(_ value: inout T, _ key: Key) throws {
+        if contains(key) { try value.merge(from: superDecoder(forKey: key)) }
+    }
+}
+
+/// Close known keys for a misspelt one: same letters ignoring case, `_` and `-` (so mmseg's snake_case
+/// `weight_decay` finds `weightDecay`), else at most two edits away.
+enum KeySuggestion {
+    static func closest(to key: String, among known: [String]) -> String? {
+        let normal = { (s: String) in s.lowercased().filter { $0 != "_" && $0 != "-" } }
+        if let same = known.first(where: { normal($0) == normal(key) }) { return same }
+        let scored = known.map { ($0, distance(normal($0), normal(key))) }.filter { $0.1 <= 2 }
+        return scored.min { $0.1 < $1.1 }?.0
+    }
+
+    /// Levenshtein distance.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in stride(from: 1, through: b.count, by: 1) {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,90 @@
+// Checks that a decoded config can train, so that bad values fail at start-up with their field name rather
+// than as a trap or a NaN hours later.
+
+import Foundation
+
+extension TrainConfig {
+    /// Every problem found, as "field: what is wrong"; empty when the config is usable.
+    public func problems() -> [String] {
+        var out: [String] = []
+        func check(_ ok: Bool, _ message: @autoclosure () -> String) { if !ok { out.append(message()) } }
+
+        check(!model.isEmpty, "model: empty")
+        if let n = dataset.numClasses {
+            check(n > 0, "dataset.numClasses: must be positive, got \(n)")
+            check(loss.ignoreIndex < 0 || n <= loss.ignoreIndex,
+                  "dataset.numClasses: \(n) classes include the ignore index \(loss.ignoreIndex)")
+        }
+        check(!dataset.root.isEmpty, "dataset.root: empty")
+        check(iterations > 0, "iterations: must be positive, got \(iterations)")
+        check(batchSize > 0, "batchSize: must be positive, got \(batchSize)")
+        check(cropSize.height > 0 && cropSize.width > 0, "cropSize: must be positive, got \(cropSize)")
+
+        check(optimizer.lr > 0 && optimizer.lr.isFinite, "optimizer.lr: must be positive, got \(optimizer.lr)")
+        check(optimizer.betas.count == 2 && optimizer.betas.allSatisfy { $0 >= 0 && $0 < 1 },
+              "optimizer.betas: expected two values in [0, 1), got \(optimizer.betas)")
+        check(optimizer.eps > 0, "optimizer.eps: must be positive, got \(optimizer.eps)")
+        check(optimizer.weightDecay >= 0, "optimizer.weightDecay: must not be negative, got \(optimizer.weightDecay)")
+        check(optimizer.momentum >= 0 && optimizer.momentum < 1,
+              "optimizer.momentum: expected a value in [0, 1), got \(optimizer.momentum)")
+        for (key, rule) in optimizer.paramRules.sorted(by: { $0.key < $1.key }) {
+            check(!key.isEmpty, "optimizer.paramRules: an empty key would match every parameter")
+            check(rule.lrMult >= 0 && rule.decayMult >= 0,
+                  "optimizer.paramRules.\(key): multipliers must not be negative")
+        }
+
+        check(schedule.warmupIters >= 0, "schedule.warmupIters: must not be negative, got \(schedule.warmupIters)")
+        check(schedule.warmupIters < iterations,
+              "schedule.warmupIters: \(schedule.warmupIters) is not shorter than iterations (\(iterations))")
+        // mmengine's LinearLR rejects factors outside [0, 1]; 0 would also divide by zero in its recursion.
+        check(schedule.warmupRatio > 0 && schedule.warmupRatio <= 1,
+              "schedule.warmupRatio: expected a value in (0, 1], got \(schedule.warmupRatio)")
+        check(schedule.power > 0, "schedule.power: must be positive, got \(schedule.power)")
+        check(schedule.minLR >= 0 && schedule.minLR <= optimizer.lr,
+              "schedule.minLR: expected a value in [0, optimizer.lr], got \(schedule.minLR)")
+        if schedule.policy == .step {
+            check(schedule.stepSize > 0, "schedule.stepSize: must be positive, got \(schedule.stepSize)")
+            check(schedule.gamma > 0 && schedule.gamma <= 1, "schedule.gamma: expected a value in (0, 1], got \(schedule.gamma)")
+        }
+        if let clip = gradClipMaxNorm {
+            check(clip > 0, "gradClipMaxNorm: must be positive (or null for no clipping), got \(clip)")
+        }
+
+        check(evalInterval > 0, "evalInterval: must be positive, got \(evalInterval)")
+        check(checkpointInterval > 0, "checkpointInterval: must be positive, got \(checkpointInterval)")
+        check(logInterval > 0, "logInterval: must be positive, got \(logInterval)")
+        check(workers >= 0, "workers: must not be negative, got \(workers)")
+        check(Self.isDeviceName(device), "device: expected auto, cpu, cuda or cuda:N, got '\(device)'")
+
+        let aug = augmentation
+        check(aug.scale.longSide > 0 && aug.scale.shortSide > 0, "augmentation.scale: must be positive")
+        check(aug.ratioRange.count == 2 && aug.ratioRange[0] > 0 && aug.ratioRange[0] <= aug.ratioRange[1],
+              "augmentation.ratioRange: expected [min, max] with 0 < min <= max, got \(aug.ratioRange)")
+        check(aug.catMaxRatio > 0 && aug.catMaxRatio <= 1,
+              "augmentation.catMaxRatio: expected a value in (0, 1], got \(aug.catMaxRatio)")
+        check(aug.flipProb >= 0 && aug.flipProb <= 1, "augmentation.flipProb: expected a value in [0, 1], got \(aug.flipProb)")
+        check(aug.mean.count == 3, "augmentation.mean: expected 3 values (R, G, B), got \(aug.mean.count)")
+        check(aug.std.count == 3 && aug.std.allSatisfy { $0 > 0 },
+              "augmentation.std: expected 3 positive values (R, G, B), got \(aug.std)")
+
+        check(test.scale.longSide > 0 && test.scale.shortSide > 0, "test.scale: must be positive")
+        if let divisor = test.sizeDivisor { check(divisor > 0, "test.sizeDivisor: must be positive, got \(divisor)") }
+        check(test.slideCrop.height > 0 && test.slideCrop.width > 0, "test.slideCrop: must be positive, got \(test.slideCrop)")
+        check(test.slideStride.height > 0 && test.slideStride.width > 0
+                && test.slideStride.height <= test.slideCrop.height && test.slideStride.width <= test.slideCrop.width,
+              "test.slideStride: expected positive values no larger than slideCrop (\(test.slideCrop)), got \(test.slideStride)")
+        return out
+    }
+
+    /// Throws `ConfigError.invalid` listing every problem.
+    public func validate() throws {
+        let found = problems()
+        if !found.isEmpty { throw ConfigError.invalid(found) }
+    }
+
+    static func isDeviceName(_ name: String) -> Bool {
+        if ["auto", "cpu", "cuda"].contains(name) { return true }
+        guard name.hasPrefix("cuda:"), let index = Int(name.dropFirst(5)) else { return false }
+        return index >= 0
+    }
+}
