@@ -163,7 +163,10 @@ struct ReportTests {
         let lr = NiceScale(minValue: 0, maxValue: 6e-5, maxTicks: 6)
         #expect(lr.ticks.map(lr.label) == ["0", "2e-05", "4e-05", "6e-05"])
         let iters = NiceScale(minValue: 0, maxValue: 160_000, maxTicks: 8)
-        #expect(iters.ticks.map(iters.label) == ["0", "20000", "40000", "60000", "80000", "100000", "120000", "140000", "160000"])
+        #expect(iters.ticks.map(iters.label) == ["0", "20k", "40k", "60k", "80k", "100k", "120k", "140k", "160k"])
+        // A value a rounding error below 0 does not open a whole negative tick.
+        let lrEnd = NiceScale(minValue: -4e-10, maxValue: 6e-5)
+        #expect(lrEnd.lower == 0)
         let flat = NiceScale(minValue: 3, maxValue: 3)
         #expect(flat.lower < 3 && flat.upper > 3)
     }

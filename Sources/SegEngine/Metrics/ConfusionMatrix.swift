@@ -49,36 +49,57 @@ public struct ConfusionMatrix: Sendable, Equatable {
         precondition(prediction.count == label.count,
                      "ConfusionMatrix.accumulate: \(prediction.count) predictions for \(label.count) labels")
         let n = numClasses
-        var ignoredHere: Int64 = 0, unknownHere: Int64 = 0, invalidHere: Int64 = 0
-        // Move the side arrays out (no copy) so the closure does not overlap its access to `self`.
-        var labelOnInvalidHere = labelOnInvalid, predOnUnknownHere = predOnUnknown
-        labelOnInvalid = []
-        predOnUnknown = []
-        storage.withUnsafeMutableBufferPointer { cells in
-            for k in 0..<label.count {
-                let y = Int(truncatingIfNeeded: label[k])
-                let p = Int(truncatingIfNeeded: prediction[k])
-                // UInt comparison tests 0 <= v < n in one branch.
-                if UInt(bitPattern: y) < UInt(n) {
-                    if UInt(bitPattern: p) < UInt(n) {
-                        cells[y &* n &+ p] &+= 1
-                    } else {
-                        invalidHere &+= 1
-                        labelOnInvalidHere[y] &+= 1
-                    }
-                } else if y == ignoreIndex {
-                    ignoredHere &+= 1
-                } else {
-                    unknownHere &+= 1
-                    if UInt(bitPattern: p) < UInt(n) { predOnUnknownHere[p] &+= 1 }
+        // All counters live in locals or raw buffers inside one closure: captured `var`s would be boxed and
+        // slow the per-pixel loop down several times.
+        let side = storage.withUnsafeMutableBufferPointer { cells in
+            labelOnInvalid.withUnsafeMutableBufferPointer { labelOnInvalid in
+                predOnUnknown.withUnsafeMutableBufferPointer { predOnUnknown in
+                    Self.count(prediction: prediction, label: label, ignoreIndex: ignoreIndex, n: n, cells: cells,
+                               labelOnInvalid: labelOnInvalid, predOnUnknown: predOnUnknown)
                 }
             }
         }
-        labelOnInvalid = labelOnInvalidHere
-        predOnUnknown = predOnUnknownHere
-        ignored &+= ignoredHere
-        unknownLabels &+= unknownHere
-        invalidPredictions &+= invalidHere
+        ignored &+= side.ignored
+        unknownLabels &+= side.unknown
+        invalidPredictions &+= side.invalid
+    }
+
+    /// The per-pixel loop. Pre-specialised for the usual index types: the optimiser does not always
+    /// specialise a generic called through the buffer closures, and the unspecialised loop is ~10x slower.
+    @inlinable
+    @_specialize(where P == Int64, L == UInt8)
+    @_specialize(where P == Int64, L == Int64)
+    @_specialize(where P == Int32, L == UInt8)
+    @_specialize(where P == Int32, L == Int64)
+    @_specialize(where P == Int64, L == Int32)
+    @_specialize(where P == Int32, L == Int32)
+    @_specialize(where P == UInt8, L == UInt8)
+    static func count<P: BinaryInteger, L: BinaryInteger>(
+        prediction: UnsafeBufferPointer<P>, label: UnsafeBufferPointer<L>, ignoreIndex: Int, n: Int,
+        cells: UnsafeMutableBufferPointer<Int64>, labelOnInvalid: UnsafeMutableBufferPointer<Int64>,
+        predOnUnknown: UnsafeMutableBufferPointer<Int64>
+    ) -> (ignored: Int64, unknown: Int64, invalid: Int64) {
+        var ignored: Int64 = 0, unknown: Int64 = 0, invalid: Int64 = 0
+        let un = UInt(n)
+        for k in 0..<label.count {
+            let y = Int(truncatingIfNeeded: label[k])
+            let p = Int(truncatingIfNeeded: prediction[k])
+            // The UInt comparison tests 0 <= v < n in one branch.
+            if UInt(bitPattern: y) < un {
+                if UInt(bitPattern: p) < un {
+                    cells[y &* n &+ p] &+= 1
+                } else {
+                    invalid &+= 1
+                    labelOnInvalid[y] &+= 1
+                }
+            } else if y == ignoreIndex {
+                ignored &+= 1
+            } else {
+                unknown &+= 1
+                if UInt(bitPattern: p) < un { predOnUnknown[p] &+= 1 }
+            }
+        }
+        return (ignored, unknown, invalid)
     }
 
     @inlinable

@@ -21,9 +21,10 @@ public struct NiceScale: Sendable, Equatable {
         let range = Self.nice(hi - lo, round: false)
         let step = Self.nice(range / Double(max(maxTicks - 1, 1)), round: true)
         self.step = step
-        // The tolerance keeps 6e-5 / 2e-5 = 3.0000000000000004 from adding a tick.
-        lower = (lo / step + 1e-9).rounded(.down) * step
-        upper = (hi / step - 1e-9).rounded(.up) * step
+        // The tolerance (a thousandth of a step, under a pixel) keeps 6e-5 / 2e-5 = 3.0000000000000004, or a
+        // value a rounding error below 0, from adding a whole tick.
+        lower = (lo / step + 1e-3).rounded(.down) * step
+        upper = (hi / step - 1e-3).rounded(.up) * step
     }
 
     /// The tick values from lower to upper (inclusive).
@@ -33,10 +34,14 @@ public struct NiceScale: Sendable, Equatable {
         return (0..<count).map { lower + Double($0) * step }
     }
 
-    /// Tick labels with just enough decimals for the step; exponent form for very small or large values.
+    /// Tick labels with just enough decimals for the step; "20k" for thousands (iterations); exponent form
+    /// for very small or large values.
     public func label(_ value: Double) -> String {
         if abs(value) < step * 1e-9 { return "0" }
         let magnitude = max(abs(lower), abs(upper))
+        if magnitude >= 1e4 && magnitude < 1e6 && step >= 1000 && step.truncatingRemainder(dividingBy: 1000) == 0 {
+            return String(format: "%.0fk", value / 1000)
+        }
         if magnitude >= 1e6 || magnitude < 1e-3 {
             let digits = max(0, Int(log10(magnitude).rounded(.down) - log10(step).rounded(.down)))
             return String(format: "%.\(min(digits, 6))e", value)

@@ -55,7 +55,7 @@ public struct SVGPlot: Sendable {
     /// matplotlib's tab10 colours, in order.
     static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
-    static let margin = (left: 78.0, right: 24.0, top: 44.0, gap: 26.0, bottom: 52.0)
+    static let margin = (left: 78.0, right: 40.0, top: 44.0, gap: 26.0, bottom: 52.0)
 
     public var height: Double {
         Self.margin.top + Double(panels.count) * panelHeight + Double(max(panels.count - 1, 0)) * Self.margin.gap
@@ -72,10 +72,17 @@ public struct SVGPlot: Sendable {
         let plotWidth = width - m.left - m.right
         let xs: [Double] = panels.flatMap { $0.series.flatMap { $0.finitePoints.map(\.x) } } + (xTicks?.map(\.value) ?? [])
         let xScale = NiceScale(minValue: xs.min() ?? 0, maxValue: xs.max() ?? 1, maxTicks: 8)
-        // With custom ticks the data range is used as is (no rounding out to nice numbers).
-        let xLo = xTicks == nil ? xScale.lower : (xs.min() ?? 0)
-        var xHi = xTicks == nil ? xScale.upper : (xs.max() ?? 1)
-        if xHi == xLo { xHi = xLo + 1 }
+        // With custom ticks the data range is used with a 5% margin (no rounding out to nice numbers), so that
+        // the end labels stay readable.
+        var xLo = xScale.lower, xHi = xScale.upper
+        if xTicks != nil {
+            xLo = xs.min() ?? 0
+            xHi = xs.max() ?? 1
+            if xHi == xLo { xHi = xLo + 1 }
+            let pad = (xHi - xLo) * 0.05
+            xLo -= pad
+            xHi += pad
+        }
         let px = { (x: Double) -> Double in m.left + (x - xLo) / (xHi - xLo) * plotWidth }
 
         var svg = """
@@ -145,17 +152,25 @@ public struct SVGPlot: Sendable {
                 }
             }
         }
-        s += legend(panel.series.map(\.name), right: right, top: top)
+        let drawn = panel.series.flatMap { $0.finitePoints.map { (px($0.x), py($0.y)) } }
+        s += legend(panel.series.map(\.name), left: left, right: right, top: top, avoiding: drawn)
         return s + "</g>\n"
     }
 
-    /// Legend box in the panel's top-right corner.
-    private func legend(_ names: [String], right: Double, top: Double) -> String {
+    /// Legend box in the top-right corner of the panel, or the top-left one when fewer points fall there.
+    private func legend(_ names: [String], left: Double, right: Double, top: Double,
+                        avoiding points: [(Double, Double)]) -> String {
         guard !names.isEmpty else { return "" }
         let boxWidth = Double(names.map(\.count).max()!) * 7 + 40, rowHeight = 16.0
-        let x = right - boxWidth - 8, y = top + 8
+        let boxHeight = Double(names.count) * rowHeight + 8
+        let y = top + 8
+        let covered = { (x: Double) in
+            points.filter { $0.0 >= x - 4 && $0.0 <= x + boxWidth + 4 && $0.1 >= y - 4 && $0.1 <= y + boxHeight + 4 }.count
+        }
+        let rightX = right - boxWidth - 8, leftX = left + 8
+        let x = covered(leftX) < covered(rightX) ? leftX : rightX
         var s = "<g class=\"legend\">\n<rect x=\"\(Self.f(x))\" y=\"\(Self.f(y))\" width=\"\(Self.f(boxWidth))\" "
-            + "height=\"\(Self.f(Double(names.count) * rowHeight + 8))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n"
+            + "height=\"\(Self.f(boxHeight))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n"
         for (k, name) in names.enumerated() {
             let rowY = y + 4 + rowHeight * (Double(k) + 0.5)
             s += "<line x1=\"\(Self.f(x + 6))\" y1=\"\(Self.f(rowY))\" x2=\"\(Self.f(x + 26))\" y2=\"\(Self.f(rowY))\" "
