@@ -235,3 +235,24 @@ struct ConfigTests {
         #expect(try TrainConfig.preset(model: "afformer-tiny", dataset: .cityscapes).optimizer.lr == 4e-4)
     }
 }
+
+@Suite("Config messages")
+struct ConfigMessageTests {
+    @Test func errorDescriptionsNameTheFields() throws {
+        let base = try TrainConfig.preset(model: "lrformer-t", dataset: .ade20k)
+        do {
+            _ = try base.merging(yaml: "optimizer: {weight_decay: 0.1, lr: 1}\nbatch_size: 2\n")
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)" == "unknown config keys: batch_size (did you mean 'batchSize'?); "
+                        + "optimizer.weight_decay (did you mean 'weightDecay'?)")
+        }
+        do {
+            _ = try base.merging(json: #"{"optimizer": {"lr": "fast"}}"#)
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".hasPrefix("config optimizer.lr: expected a number"))
+        }
+        #expect("\(ConfigError.invalid(["a: b", "c: d"]))" == "invalid config:\n  - a: b\n  - c: d")
+    }
+}
