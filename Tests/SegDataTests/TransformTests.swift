@@ -90,6 +90,34 @@ struct TransformTests {
         #expect(Resize.bilinear(rgb, width: 1, height: 1).pixels == [32, 100, 100])
     }
 
+    @Test("bilinear stays within 1 level of exact half-pixel interpolation", arguments: [(7, 5, 11, 3), (5, 9, 2, 4), (13, 6, 13, 17), (3, 3, 8, 8)])
+    func bilinearAgainstFloatReference(sw: Int, sh: Int, dw: Int, dh: Int) {
+        var rng = SplitMix64(seed: UInt64(sw * 100 + dw))
+        let src = Image(width: sw, height: sh, channels: 3, pixels: (0..<(sw * sh * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+        let out = Resize.bilinear(src, width: dw, height: dh)
+        func tap(_ d: Int, _ n: Int, _ m: Int) -> (Int, Int, Double) {
+            var f = (Double(d) + 0.5) * Double(n) / Double(m) - 0.5
+            var i = Int(f.rounded(.down))
+            f -= Double(i)
+            if i < 0 { i = 0; f = 0 }
+            if i >= n - 1 { i = n - 1; f = 0 }
+            return (i, min(i + 1, n - 1), f)
+        }
+        var worst = 0.0
+        for y in 0..<dh {
+            let (y0, y1, fy) = tap(y, sh, dh)
+            for x in 0..<dw {
+                let (x0, x1, fx) = tap(x, sw, dw)
+                for c in 0..<3 {
+                    func p(_ yy: Int, _ xx: Int) -> Double { Double(src.pixels[(yy * sw + xx) * 3 + c]) }
+                    let exact = (1 - fy) * ((1 - fx) * p(y0, x0) + fx * p(y0, x1)) + fy * ((1 - fx) * p(y1, x0) + fx * p(y1, x1))
+                    worst = max(worst, abs(exact - Double(out.pixels[(y * dw + x) * 3 + c])))
+                }
+            }
+        }
+        #expect(worst <= 1.0)
+    }
+
     @Test func nearestUsesFloorWithoutHalfPixelOffset() {
         // cv2 INTER_NEAREST: src = floor(d * in/out). 3 -> 5: 0, 0, 1, 1, 2 (floor of 0, .6, 1.2, 1.8, 2.4).
         let labels = LabelMap(width: 3, height: 1, labels: [1, 2, 3])
@@ -192,6 +220,16 @@ struct TransformTests {
         #expect(normalized.values == [1.5, 0, 0, 0, -2, 0, 0, 0])
         // Never crops.
         #expect(grayImage(2, 2, [1, 2, 3, 4]).padded(toHeight: 1, width: 1).pixels == [1, 2, 3, 4])
+    }
+
+    @Test func padTransformPadsBothStages() {
+        let sample = SegSample(image: grayImage(1, 1, [9]), label: LabelMap(width: 1, height: 1, labels: [2]))
+        let pad = Pad(size: (height: 2, width: 2))
+        let bytes = pad.apply(sample)
+        #expect(bytes.image.pixels == [9, 0, 0, 0] && bytes.label.labels == [2, 255, 255, 255])
+        let floats = pad.apply(image: NormalizedImage(width: 1, height: 1, channels: 1, values: [-1]), label: sample.label)
+        #expect(floats.image.values == [-1, 0, 0, 0] && floats.label.labels == [2, 255, 255, 255])
+        #expect(TrainPipeline.ade20k(crop: 64).pad.size == (64, 64))
     }
 
     @Test func reduceZeroLabel() {

@@ -18,7 +18,11 @@ public struct TrainPipeline: Sendable {
         self.normalize = normalize
     }
 
-    /// Every batch has this size: crops are padded up to it.
+    /// Pads crops up to the crop size (0 for the normalised image, 255 for labels), so every batch
+    /// has one size; derived from `crop` so the two cannot disagree.
+    public var pad: Pad { Pad(size: crop.size) }
+
+    /// The size of every output sample.
     public var outputSize: (height: Int, width: Int) { crop.size }
 
     /// ADE20K (`*_ade20k-512x512`): scale (2048, 512) for crop 512, i.e. (4 crop, crop); (2560, 640) for 640.
@@ -54,10 +58,7 @@ public struct TrainPipeline: Sendable {
     /// (image with 0 after normalisation, labels with 255, bottom/right, as mmseg's preprocessor).
     public func apply<G: RandomNumberGenerator>(_ sample: SegSample, using rng: inout G) -> (image: NormalizedImage, label: LabelMap) {
         let s = augment(sample, using: &rng)
-        let size = outputSize
-        let image = normalize.apply(s.image).padded(toHeight: size.height, width: size.width, value: 0)
-        let label = s.label.padded(toHeight: size.height, width: size.width, value: LabelMap.ignoreIndex)
-        return (image, label)
+        return pad.apply(image: normalize.apply(s.image), label: s.label)
     }
 }
 
