@@ -64,6 +64,19 @@ struct LoaderTests {
         #expect(SampleOrder.permutation(count: 6, seed: 5, epoch: 1) == orders[1])
     }
 
+    @Test func startBatchResumesTheSameStream() throws {
+        let dir = try makeSet()
+        defer { dir.cleanup() }
+        let ds = try SegDataset.synth(root: dir.url, split: .train)
+        let fresh = try BatchLoader(dataset: ds, pipeline: pipeline, batchSize: 4, seed: 2, workers: 2)
+        var batches: [Batch] = []
+        for _ in 0..<3 { batches.append(try fresh.next()) }
+        let resumed = try BatchLoader(dataset: ds, pipeline: pipeline, batchSize: 4, seed: 2, workers: 1, startBatch: 2)
+        let b = try resumed.next()
+        #expect(b.indices == batches[2].indices && b.epochs == batches[2].epochs)
+        #expect(b.images == batches[2].images && b.labels == batches[2].labels)
+    }
+
     @Test func workerErrorsReachTheConsumerNamingTheFile() throws {
         let dir = try makeSet()
         defer { dir.cleanup() }

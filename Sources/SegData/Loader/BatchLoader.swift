@@ -6,6 +6,8 @@ import Foundation
 /// Deterministic in `seed`: the order is a per-epoch permutation of (seed, epoch), and each sample's
 /// augmentation draws from a generator seeded by (seed, epoch, index), so the batches are the same
 /// for any worker count. A decoding error (naming the file) is thrown from `next()`.
+/// `startBatch` skips ahead without decoding anything, so a resumed run sees the batches it would
+/// have seen (batch k of a fresh loader = batch 0 of a loader started at k).
 public final class BatchLoader {
     public let dataset: SegDataset
     public let pipeline: TrainPipeline
@@ -14,9 +16,12 @@ public final class BatchLoader {
     public let workers: Int
     private let prefetcher: Prefetcher<Batch>
 
-    public init(dataset: SegDataset, pipeline: TrainPipeline, batchSize: Int, seed: UInt64, workers: Int, prefetch: Int = 2) throws {
+    public init(dataset: SegDataset, pipeline: TrainPipeline, batchSize: Int, seed: UInt64, workers: Int, prefetch: Int = 2, startBatch: Int = 0) throws {
         guard batchSize > 0 else {
             throw DatasetError(.indexOutOfRange, path: dataset.root.path, reason: "batch size must be positive, got \(batchSize)")
+        }
+        guard startBatch >= 0 else {
+            throw DatasetError(.indexOutOfRange, path: dataset.root.path, reason: "start batch must not be negative, got \(startBatch)")
         }
         guard dataset.count > 0 else {
             throw DatasetError(.emptySplit, path: dataset.root.path, reason: "no samples in \(dataset.name) \(dataset.split.rawValue)")
@@ -29,7 +34,8 @@ public final class BatchLoader {
         let workerCount = self.workers
         var order = SampleOrder(count: dataset.count, seed: seed)
         prefetcher = Prefetcher(depth: max(1, prefetch), name: "SwiftSeg.BatchLoader") { step in
-            let picks = (0..<batchSize).map { order.sample(at: step * batchSize + $0) }
+            let first = (startBatch + step) * batchSize
+            let picks = (0..<batchSize).map { order.sample(at: first + $0) }
             let samples = try parallelMap(count: batchSize, workers: workerCount) { i in
                 try Self.prepare(dataset: dataset, pipeline: pipeline, seed: seed, epoch: picks[i].epoch, index: picks[i].index)
             }

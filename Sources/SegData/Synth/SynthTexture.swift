@@ -5,22 +5,31 @@ import Foundation
 enum SynthTexture {
     /// Smooth value noise with cells of `cell` pixels.
     case noise(cell: Float, seed: UInt32)
-    /// Parallel bands of `period` pixels across direction `angle`.
-    case stripes(period: Float, angle: Float)
-    /// Squares of `cell` pixels, rotated by `angle`.
-    case checker(cell: Float, angle: Float)
+    /// Parallel bands of `period` pixels across the unit direction (cos, sin) of their angle.
+    case stripes(period: Float, cos: Float, sin: Float)
+    /// Squares of `cell` pixels, rotated by the angle whose (cos, sin) is given.
+    case checker(cell: Float, cos: Float, sin: Float)
     /// A grid of round spots of `radius` every `period` pixels.
     case dots(period: Float, radius: Float)
+
+    /// Bands at `angle` (radians); the direction is computed once, not per pixel.
+    static func stripes(period: Float, angle: Float) -> SynthTexture {
+        .stripes(period: period, cos: Foundation.cos(angle), sin: Foundation.sin(angle))
+    }
+
+    static func checker(cell: Float, angle: Float) -> SynthTexture {
+        .checker(cell: cell, cos: Foundation.cos(angle), sin: Foundation.sin(angle))
+    }
 
     func value(x: Float, y: Float) -> Float {
         switch self {
         case let .noise(cell, seed):
             return SynthTexture.valueNoise(x: x / cell, y: y / cell, seed: seed) * 2 - 1
-        case let .stripes(period, angle):
-            let t = x * cos(angle) + y * sin(angle)
-            return sin(t * (2 * Float.pi) / period)
-        case let .checker(cell, angle):
-            let u = x * cos(angle) + y * sin(angle), v = -x * sin(angle) + y * cos(angle)
+        case let .stripes(period, c, s):
+            let t = x * c + y * s
+            return Foundation.sin(t * (2 * Float.pi) / period)
+        case let .checker(cell, c, s):
+            let u = x * c + y * s, v = -x * s + y * c
             let parity = (Int((u / cell).rounded(.down)) + Int((v / cell).rounded(.down))) & 1
             return parity == 0 ? 1 : -1
         case let .dots(period, radius):
