@@ -327,3 +327,13 @@ struct TensorOpsTests {
         }
     }
 }
+
+@Suite("TensorOps overhead")
+struct OpOverheadTests {
+    @Test("the overhead benchmark times the same op through Swift and through the C shim")
+    func measures() {
+        let r = OpOverhead.measure(iterations: 2000)
+        #expect(r.swiftNanosPerOp > 0 && r.rawNanosPerOp > 0)
+        #expect(r.swiftNanosPerOp.isFinite && r.rawNanosPerOp.isFinite)
+    }
+}
