@@ -24,6 +24,7 @@ public final class AdamW: Optimizer {
     var state: [ObjectIdentifier: State] = [:]
 
     public init(groups: [ParamGroup], beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8) {
+        ParamGroup.checkDistinct(groups, "AdamW")
         self.groups = groups
         self.beta1 = beta1
         self.beta2 = beta2

@@ -79,6 +79,16 @@ public protocol Optimizer: AnyObject {
     func load(tensors: [String: Tensor], meta: [String: Double]) throws
 }
 
+extension ParamGroup {
+    /// Traps when a tensor sits in two groups (PyTorch raises the same error): its state would be ambiguous.
+    static func checkDistinct(_ groups: [ParamGroup], _ optimizer: String) {
+        var seen = Set<ObjectIdentifier>()
+        for p in groups.flatMap(\.params) {
+            precondition(seen.insert(ObjectIdentifier(p)).inserted, "\(optimizer): a parameter appears in more than one parameter group")
+        }
+    }
+}
+
 extension Optimizer {
     /// Drops every parameter's gradient (`zero_grad(set_to_none=True)`).
     public func zeroGrad() {

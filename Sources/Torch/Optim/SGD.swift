@@ -15,6 +15,7 @@ public final class SGD: Optimizer {
 
     public init(groups: [ParamGroup], momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false) {
         precondition(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov momentum requires a momentum and zero dampening")
+        ParamGroup.checkDistinct(groups, "SGD")
         self.groups = groups
         self.momentum = momentum
         self.dampening = dampening
