@@ -1,0 +1,81 @@
+// What a benchmark run measures: models x sizes, on one device and precision, inference or training.
+
+import Foundation
+import Torch
+
+/// The floating-point type of weights and activations during a run.
+public enum BenchPrecision: String, Sendable, Codable, CaseIterable {
+    case float32, bfloat16, float16
+
+    public var dtype: DType {
+        switch self {
+        case .float32: return .float32
+        case .bfloat16: return .bfloat16
+        case .float16: return .float16
+        }
+    }
+}
+
+public struct BenchOptions: Sendable {
+    /// Segmentation model names from the model zoo.
+    public var models: [String]
+    /// Input sizes; each run uses a random batch of images of that size.
+    public var sizes: [InputSize]
+    public var batch: Int
+    public var device: Device
+    public var precision: BenchPrecision
+    /// false: inference (`eval()`, inference mode, logits at the model's stride). true: one training step
+    /// (forward, cross-entropy at the input size on random labels, backward, AdamW update).
+    public var train: Bool
+    public var warmup: Int
+    public var repeats: Int
+    /// nil: each model's default (150 for the ADE20K models).
+    public var numClasses: Int?
+    /// Where ratio columns come from (CPU runs only); nil: no comparison.
+    public var baselines: OfficialBaseline.Source?
+    /// When set, `bench.md`, `bench.json` and `bench.svg` are written there.
+    public var outputDirectory: URL?
+
+    public init(models: [String], sizes: [InputSize], batch: Int = 1, device: Device = .cpu, precision: BenchPrecision = .float32,
+                train: Bool = false, warmup: Int = 3, repeats: Int = 10, numClasses: Int? = nil,
+                baselines: OfficialBaseline.Source? = .cpuBaselines, outputDirectory: URL? = nil) {
+        self.models = models
+        self.sizes = sizes
+        self.batch = batch
+        self.device = device
+        self.precision = precision
+        self.train = train
+        self.warmup = warmup
+        self.repeats = repeats
+        self.numClasses = numClasses
+        self.baselines = baselines
+        self.outputDirectory = outputDirectory
+    }
+
+    /// Checks everything a user can get wrong before any model is built.
+    public func validate() throws {
+        func fail(_ m: String) -> BenchmarkError { BenchmarkError(m) }
+        guard !models.isEmpty else { throw fail("give at least one model") }
+        guard !sizes.isEmpty else { throw fail("give at least one input size") }
+        guard (1...256).contains(batch) else { throw fail("batch must be in 1...256, got \(batch)") }
+        guard (0...1000).contains(warmup) else { throw fail("warm-up runs must be in 0...1000, got \(warmup)") }
+        guard (1...10_000).contains(repeats) else { throw fail("repeats must be in 1...10000, got \(repeats)") }
+        for size in sizes {
+            guard (32...FlopCounter.maxSide).contains(size.height), (32...FlopCounter.maxSide).contains(size.width) else {
+                throw fail("input size \(size) is outside 32...\(FlopCounter.maxSide) pixels a side")
+            }
+        }
+        if let numClasses, !(1...100_000).contains(numClasses) {
+            throw fail("number of classes must be in 1...100000, got \(numClasses)")
+        }
+        if case .cuda(let i) = device {
+            guard Torch.cuda.isAvailable else { throw fail("CUDA requested but unavailable: \(Torch.cuda.reason ?? "unknown reason")") }
+            guard i < Torch.cuda.deviceCount else { throw fail("cuda:\(i) requested but only \(Torch.cuda.deviceCount) device(s) exist") }
+        }
+    }
+}
+
+public struct BenchmarkError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,100 @@
+// Latency, throughput and peak memory of models across input sizes.
+
+import Foundation
+import Torch
+import SegModels
+
+public enum Benchmark {
+    /// Runs every model at every square size and returns one result per (model, size), models outermost.
+    public static func run(models: [String], sizes: [Int], batch: Int = 1, device: Device = .cpu, dtype: BenchPrecision = .float32,
+                           train: Bool = false, warmup: Int = 3, repeats: Int = 10,
+                           progress: ((String) -> Void)? = nil) throws -> [BenchResult] {
+        try run(BenchOptions(models: models, sizes: sizes.map { InputSize(square: $0) }, batch: batch, device: device,
+                             precision: dtype, train: train, warmup: warmup, repeats: repeats), progress: progress)
+    }
+
+    public static func run(_ options: BenchOptions, progress: ((String) -> Void)? = nil) throws -> [BenchResult] {
+        try options.validate()
+        // Resolve every name before the first (long) measurement.
+        for name in options.models { _ = try ModelZoo.entry(name) }
+        var results: [BenchResult] = []
+        for name in options.models {
+            for size in options.sizes {
+                progress?("\(name) \(size) batch \(options.batch) \(options.precision.rawValue) on \(options.device)"
+                    + (options.train ? " (training step)" : ""))
+                results.append(try measure(name, size: size, options: options))
+            }
+        }
+        return results
+    }
+
+    /// One (model, size) cell. The model is built inside the memory window so that, as in the official
+    /// figures, the peak covers weights + run; a fresh model per size keeps sizes independent.
+    static func measure(_ name: String, size: InputSize, options: BenchOptions) throws -> BenchResult {
+        let device = options.device, dtype = options.precision.dtype
+        let window = MemoryProbe.start(device: device)
+        let model = try ModelZoo.segmentation(name, numClasses: options.numClasses)
+        model.to(device: device, dtype: dtype)
+        let x = try Tensor.Checked.randn([options.batch, 3, size.height, size.width], dtype: dtype, device: device)
+
+        let step: () -> Void
+        let mode: String
+        if options.train {
+            let trainer = TrainingStep(model: model, input: x)
+            step = trainer.run
+            mode = TrainingStep.label
+        } else {
+            model.eval()
+            step = { Torch.inferenceMode { _ = model.logits(x) } }
+            mode = "inference"
+        }
+
+        var samples: [Double] = []
+        for i in 0..<(options.warmup + options.repeats) {
+            Torch.synchronize(device)
+            let start = MonotonicClock.nanoseconds()
+            step()
+            Torch.synchronize(device)
+            let elapsed = Double(MonotonicClock.nanoseconds() - start) / 1e6
+            if i >= options.warmup { samples.append(elapsed) }
+        }
+        let peak = MemoryProbe.finish(window)
+        let latency = LatencyStats(samplesMs: samples)
+        let official = device == .cpu ? options.baselines.flatMap {
+            OfficialBaseline.match(model: model.name, height: size.height, width: size.width, batch: options.batch,
+                                   train: options.train, precision: options.precision, source: $0)
+        } : nil
+        return BenchResult(model: model.name, height: size.height, width: size.width, batch: options.batch,
+                           device: device.description, precision: options.precision, train: options.train, mode: mode,
+                           threads: Torch.threads, parameters: model.parameterCount, warmup: options.warmup, latency: latency,
+                           imagesPerSecond: Double(options.batch) / (latency.medianMs / 1000), peakMemoryBytes: peak,
+                           memoryMethod: window.method, official: official)
+    }
+}
+
+/// One optimisation step as the official recipe does it: zero_grad, forward, bilinear resize of the logits to
+/// the input size, cross-entropy (ignore 255) on random labels, backward, AdamW (lr 6e-5, weight decay 0.01).
+final class TrainingStep {
+    static let label = "train step (AdamW)"
+    let model: any SegmentationModel
+    let input: Tensor
+    let labels: Tensor
+    let optimizer: AdamW
+
+    init(model: any SegmentationModel, input: Tensor) {
+        self.model = model
+        self.input = input
+        labels = Tensor.randint(0, model.numClasses, [input.size(0), input.size(2), input.size(3)], device: input.device)
+        optimizer = AdamW(model.parameters, lr: 6e-5, weightDecay: 0.01)
+        model.train()
+    }
+
+    func run() {
+        optimizer.zeroGrad()
+        let logits = model.logits(input)
+        let upsampled = F.interpolate(logits, size: (input.size(2), input.size(3)))
+        let loss = F.crossEntropy(upsampled, labels, ignoreIndex: 255)
+        loss.backward()
+        optimizer.step()
+    }
+}

@@ -1,0 +1,39 @@
+// Summary statistics of repeated timings.
+
+import Foundation
+
+public struct LatencyStats: Sendable, Codable, Equatable {
+    public var medianMs: Double
+    public var minMs: Double
+    public var maxMs: Double
+    /// 90th percentile, linearly interpolated between order statistics (numpy's default).
+    public var p90Ms: Double
+    /// Every timed run, in order.
+    public var samplesMs: [Double]
+
+    public init(samplesMs: [Double]) {
+        precondition(!samplesMs.isEmpty, "LatencyStats needs at least one sample")
+        self.samplesMs = samplesMs
+        let sorted = samplesMs.sorted()
+        medianMs = Self.quantile(sorted, 0.5)
+        minMs = sorted.first!
+        maxMs = sorted.last!
+        p90Ms = Self.quantile(sorted, 0.9)
+    }
+
+    /// Quantile `q` of ascending `sorted` values, interpolating at position q·(n-1).
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        let position = q * Double(sorted.count - 1)
+        let lower = Int(position.rounded(.down)), upper = min(lower + 1, sorted.count - 1)
+        return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
+    }
+}
+
+/// Monotonic wall clock (CLOCK_MONOTONIC), immune to clock adjustments.
+enum MonotonicClock {
+    static func nanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}
