@@ -66,25 +66,6 @@ final class LRFormerStem: Module {
     }
 }
 
-/// Stages 2-4 (`patch_embed{2,3,4}`): conv3x3 stride 2 + LayerNorm. The grid is the conv's real output
-/// size, ceil(H/2): upstream assumes floor(H/2) and crashes on sizes where they differ.
-final class OverlapPatchEmbed: Module {
-    let proj: Conv2d
-    let norm: LayerNorm
-
-    init(_ inChannels: Int, _ outChannels: Int) {
-        proj = Conv2d(inChannels, outChannels, kernel: 3, stride: 2, padding: 1)
-        norm = LayerNorm(outChannels, eps: 1e-6)
-        super.init()
-        register(modules: ("proj", proj), ("norm", norm))
-    }
-
-    func embed(_ x: Tensor) -> (Tensor, Int, Int) {
-        let y = proj(x)
-        return (norm(y.flatten(start: 2).transpose(1, 2)), y.size(2), y.size(3))
-    }
-}
-
 /// One encoder block on tokens B,N,C of an H x W map:
 /// x = pre_norm(x); x = x + cpe(x); x = x + ls1·LRSA(norm1(x)); x = x + ls2·IRB(norm2(x)).
 final class LRFormerBlock: Module {
@@ -147,25 +128,21 @@ public final class LRFormerEncoder: Module {
         self.config = config
         let dims = config.embedDims
         stem = LRFormerStem(outChannels: dims[0])
-        patchEmbeds = (1..<4).map { OverlapPatchEmbed(dims[$0 - 1], dims[$0]) }
+        // Stages 2-4 (`patch_embed{2,3,4}`): conv3x3 stride 2 + LayerNorm. The grid is the conv's real output
+        // size, ceil(H/2): upstream assumes floor(H/2) and crashes on sizes where they differ.
+        patchEmbeds = (1..<4).map { OverlapPatchEmbed(dims[$0 - 1], dims[$0], patchSize: 3, stride: 2, normEps: 1e-6) }
         let pyramid = config.encoderPyramid
         pyramidConvs = dims.map { d in ModuleList(pyramid.map { _ in Conv2d.depthwise(d) }) }
 
-        // Stochastic depth rises linearly over all blocks (torch.linspace(0, rate, sum(depths))).
-        let total = config.depths.reduce(0, +)
-        let rates = (0..<total).map { total > 1 ? config.dropPathRate * Double($0) / Double(total - 1) : 0 }
-        var cursor = 0
-        var stages: [ModuleList<LRFormerBlock>] = []
-        for s in 0..<4 {
-            let blocks = (0..<config.depths[s]).map { i in
+        // Stochastic depth rises linearly over all blocks.
+        let rates = stochasticDepthRates(config.dropPathRate, depths: config.depths)
+        stages = (0..<4).map { s in
+            ModuleList((0..<config.depths[s]).map { i in
                 LRFormerBlock(dim: dims[s], heads: config.heads[s], mlpRatio: config.mlpRatios[s], querySize: config.querySize,
                               pyramid: pyramid, layerScale: s >= 2, preNorm: s == 2 && config.stage3PreNormBlocks.contains(i),
-                              dropPath: rates[cursor + i])
-            }
-            cursor += config.depths[s]
-            stages.append(ModuleList(blocks))
+                              dropPath: rates[s][i])
+            })
         }
-        self.stages = stages
         super.init()
         register(modules: ("patch_embed1", stem))
         for (i, p) in patchEmbeds.enumerated() { register(modules: ("patch_embed\(i + 2)", p)) }

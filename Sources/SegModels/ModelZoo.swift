@@ -10,7 +10,7 @@ public enum ModelZoo {
     }
 
     /// All model names, in display order.
-    public static var entries: [Entry] { lrformerEntries + extraFamilies.flatMap { $0() } }
+    public static var entries: [Entry] { lrformerEntries + segformerEntries + extraFamilies.flatMap { $0() } }
 
     public static var names: [String] { entries.map { $0.name } }
 
