@@ -45,8 +45,10 @@ extension FlopReport {
             + " (\(Self.fixed(Double(encoderAttention.products) / 1e9, 3)) + \(Self.fixed(Double(encoderAttention.upsample) / 1e9, 3)))"
         if let r = ref?.attentionG { att += "  (reference \(Self.fixed(r, 3)) G)" }
         lines.append(att)
-        lines.append("decoder attention (not in Table 12)  \(Self.fixed(Double(decoderAttention.total) / 1e9, 3)) G"
-            + " (\(Self.fixed(Double(decoderAttention.products) / 1e9, 3)) + \(Self.fixed(Double(decoderAttention.upsample) / 1e9, 3)))")
+        if decoderAttention.total > 0 {
+            lines.append("decoder attention (not in Table 12)  \(Self.fixed(Double(decoderAttention.total) / 1e9, 3)) G"
+                + " (\(Self.fixed(Double(decoderAttention.products) / 1e9, 3)) + \(Self.fixed(Double(decoderAttention.upsample) / 1e9, 3)))")
+        }
         if !elementwise.isEmpty {
             lines.append("uncounted ops (output elements, M):")
             let items = elementwise.sorted { $0.elements > $1.elements }
