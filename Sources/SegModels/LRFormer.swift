@@ -271,6 +271,7 @@ public final class LRFormerSegmentation: Module, SegmentationModel {
     public let decodeHead: LRHead
     public var numClasses: Int { decodeHead.numClasses }
     public var outputStride: Int { 8 }
+    public var classifierKey: String { "decode_head.conv_seg.weight" }
     public var optimizerRules: [String: ParamRule] { ["head": ParamRule(lrMult: 10), "norm": ParamRule(decayMult: 0)] }
 
     public init(name: String, config: LRFormerConfig, numClasses: Int) {

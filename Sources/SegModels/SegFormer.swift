@@ -331,6 +331,7 @@ public final class SegFormerSegmentation: Module, SegmentationModel {
     public let decodeHead: AllMLPHead
     public var numClasses: Int { decodeHead.numClasses }
     public var outputStride: Int { config.strides[0] }
+    public var classifierKey: String { "decode_head.classifier.weight" }
     /// mmseg's SegFormer recipe: head lr x10, no weight decay on norms (`pos_block` has no match in MiT; kept
     /// as upstream lists it).
     public var optimizerRules: [String: ParamRule] {

@@ -1,15 +1,5 @@
 import Torch
 
-/// An optimiser rule matched on parameter names (mmengine `paramwise_cfg.custom_keys`).
-public struct ParamRule: Sendable, Equatable {
-    public var lrMult: Double
-    public var decayMult: Double
-    public init(lrMult: Double = 1, decayMult: Double = 1) {
-        self.lrMult = lrMult
-        self.decayMult = decayMult
-    }
-}
-
 /// What every segmentation model in SwiftSeg offers: logits at its own stride, prediction at input
 /// size, and its optimiser rules. LRFormer, SegFormer, AFFormer and SegViT all conform.
 public protocol SegmentationModel: Module {
@@ -19,6 +9,8 @@ public protocol SegmentationModel: Module {
     var outputStride: Int { get }
     /// Name-substring rules for learning-rate and weight-decay multipliers.
     var optimizerRules: [String: ParamRule] { get }
+    /// State-dict key of the classifier weight (its first dimension is the class count).
+    var classifierKey: String { get }
     /// B,3,H,W -> B,K,H/stride,W/stride.
     func logits(_ x: Tensor) -> Tensor
 }

@@ -1,0 +1,38 @@
+import Foundation
+import Torch
+
+/// Reads model weights from any supported file: safetensors, a PyTorch/mmengine `.pth` checkpoint
+/// (its `state_dict`, DDP `module.` prefixes stripped), or a SwiftSeg training checkpoint folder.
+public enum WeightsFile {
+    public struct Contents {
+        public var tensors: HostTensorDict
+        public var classes: [String]?
+        public var palette: [[Int]]?
+    }
+
+    public static func read(_ url: URL) throws -> Contents {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: url.path, isDirectory: &isDir) else {
+            throw TorchError("weights", "\(url.path): no such file")
+        }
+        if isDir.boolValue {
+            // A SwiftSeg checkpoint folder or a Hugging Face folder: both keep model.safetensors.
+            let inner = url.appendingPathComponent("model.safetensors")
+            guard fm.fileExists(atPath: inner.path) else {
+                throw TorchError("weights", "\(url.path): a folder without model.safetensors")
+            }
+            return try read(inner)
+        }
+        let handle = try FileHandle(forReadingFrom: url)
+        let head = (try? handle.read(upToCount: 8)) ?? Data()
+        try? handle.close()
+        // safetensors starts with a little-endian header length followed by '{'; zip with "PK".
+        if head.count >= 2 && head[head.startIndex] == 0x50 && head[head.startIndex + 1] == 0x4B
+            || url.pathExtension == "pth" || url.pathExtension == "pt" || url.pathExtension == "bin" {
+            let ckpt = try PyTorchCheckpoint.read(url)
+            return Contents(tensors: ckpt.stateDict, classes: ckpt.classes, palette: ckpt.palette)
+        }
+        return Contents(tensors: try SafeTensors.read(url), classes: nil, palette: nil)
+    }
+}

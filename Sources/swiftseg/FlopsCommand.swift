@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import SegEngine
+
+struct FlopsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flops",
+        abstract: "Count FLOPs of a real forward pass (mmengine/fvcore convention: 1 multiply-add = 1 FLOP).")
+
+    @Option(name: .long, help: "Model name, or several separated by commas.") var model: String
+    @Option(name: .long, help: "Input size HxW or a square side; several separated by commas.") var size: String = "512"
+    @Option(name: .long, help: "Number of classes.") var numClasses: Int?
+    @Flag(name: .long, help: "JSON output.") var json = false
+    @Option(name: .long, help: "Also write flops.txt and flops.json into this folder.") var out: String?
+
+    func run() throws {
+        let sizes = try size.split(separator: ",").map { try InputSize(parsing: String($0)) }
+        let models = model.split(separator: ",").map { String($0) }
+        let output = try FlopsTool.run(FlopsOptions(models: models, sizes: sizes, numClasses: numClasses,
+                                                    outputDirectory: out.map { URL(fileURLWithPath: $0) }))
+        print(json ? output.json : output.text)
+    }
+}
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Latency, throughput and peak memory per model and resolution (inference or a training step).")
+
+    @Option(name: .long, help: "Models, separated by commas.") var models: String
+    @Option(name: .long, help: "Square sizes (or HxW), separated by commas.") var sizes: String = "512,1024"
+    @Option(name: .long) var batch: Int = 1
+    @OptionGroup var deviceOptions: DeviceOptions
+    @Option(name: .long, help: "float32, bfloat16 or float16.") var dtype: BenchPrecision = .float32
+    @Flag(name: .long, help: "Time a full training step (forward, loss, backward, AdamW).") var train = false
+    @Option(name: .long) var warmup: Int = 3
+    @Option(name: .long) var repeats: Int = 10
+    @Option(name: .long, help: "Folder for bench.md, bench.json and bench.svg.") var out: String?
+
+    func validate() throws {
+        guard batch > 0, warmup >= 0, repeats > 0 else { throw ValidationError("--batch and --repeats must be positive, --warmup >= 0") }
+    }
+
+    func run() throws {
+        let options = BenchOptions(
+            models: models.split(separator: ",").map { String($0) },
+            sizes: try sizes.split(separator: ",").map { try InputSize(parsing: String($0)) },
+            batch: batch, device: try deviceOptions.resolve(), precision: dtype, train: train, warmup: warmup, repeats: repeats,
+            outputDirectory: out.map { URL(fileURLWithPath: $0) })
+        let output = try Benchmark.report(options) { print($0) }
+        print(output.report.markdown)
+        for f in output.files { print("wrote \(f.path)") }
+    }
+}
+
+extension BenchPrecision: ExpressibleByArgument {}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import SegEngine
+import SegModels
+import Torch
+
+/// Runs a model on a stored tensor and writes every intermediate output: for checking a weight conversion
+/// against the official implementation.
+struct ForwardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward", abstract: "Run a model (eval mode) on the tensor `input` of a safetensors file; write stage outputs and logits.")
+
+    @OptionGroup var options: ModelOptions
+    @Option(name: .long, help: "Weights: .safetensors, .pth, or a checkpoint folder.") var weights: String
+    @Option(name: .long, help: "safetensors file with a tensor named `input` (B,3,H,W).") var input: String
+    @Option(name: .long, help: "Output safetensors file.") var output: String
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    func run() throws {
+        let weightsURL = try existingPath(weights, "weights")
+        let inputURL = try existingPath(input, "input")
+        let device = try deviceOptions.resolve()
+        let model = try ModelZoo.build(options.model, numClasses: options.numClasses)
+        guard let parity = model as? IntermediateOutputs else {
+            throw ValidationError("\(options.model) does not expose intermediate outputs")
+        }
+        try model.load(stateDict: WeightsFile.read(weightsURL).tensors, strict: true)
+        model.eval().to(device: device)
+
+        guard let host = try SafeTensors.read(inputURL)["input"] else {
+            throw ValidationError("\(input) has no tensor named `input`")
+        }
+        guard host.shape.count == 4, host.shape[1] == 3, host.shape[2] >= 32, host.shape[3] >= 32 else {
+            throw ValidationError("`input` must be B,3,H,W with H and W >= 32, got \(host.shape)")
+        }
+        let x = try Tensor(host: host).checked.to(dtype: .float32, device: device)
+        let outputs = Torch.inferenceMode { parity.forwardAll(x) }
+        var dict = HostTensorDict()
+        for key in outputs.keys.sorted() {
+            dict[key] = try outputs[key]!.checked.to(dtype: .float32, device: .cpu).host()
+        }
+        try SafeTensors.write(dict, metadata: ["model": options.model], to: URL(fileURLWithPath: output))
+        for key in dict.keys { print("\(key): \(dict[key]!.shape)") }
+    }
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// The `swiftseg` command: efficient semantic segmentation on libtorch.
+@main
+struct SwiftSegCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftseg",
+        abstract: "Efficient semantic segmentation: LRFormer and the models it is measured against.",
+        version: SwiftSegVersion.string,
+        subcommands: [DemoCommand.self, InfoCommand.self, ModelsCommand.self, InspectCommand.self, ForwardCommand.self, TrainCommand.self,
+                      EvalCommand.self, PredictCommand.self, SynthCommand.self, FlopsCommand.self, BenchCommand.self]
+    )
+}
+
+enum SwiftSegVersion {
+    static let string = "0.1.0"
+}
