@@ -251,9 +251,9 @@ public final class LRHead: Module {
     /// [F2, F3, F4] -> logits B,K,H/8,W/8.
     public func callAsFunction(_ features: [Tensor]) -> Tensor {
         let (h, w) = (features[0].size(2), features[0].size(3))
-        let resized = features.map { f in
-            f.size(2) == h && f.size(3) == w ? f : F.interpolate(f, size: (h, w))
-        }
+        // Every level is resized, F2 to its own size too (an exact copy), as mmseg's `resize` does: the
+        // op sequence, and so the FLOP count, stays the official one.
+        let resized = features.map { F.interpolate($0, size: (h, w)) }
         var x = squeeze1(Tensor.cat(resized, dim: 1))
         x = fuseBlock1(x)
         x = squeeze2(Tensor.cat([x, resized.last!], dim: 1))

@@ -155,15 +155,6 @@ struct FlopReferenceCase: Sendable, CustomTestStringConvertible {
 }
 
 enum FlopCheck {
-    /// mmseg's LRHead resizes F2 to its own size too (a bilinear copy that mmengine counts as 4 x C2 x H/8 x W/8);
-    /// SwiftSeg's LRHead skips that no-op. It explains flops.md's larger upsample entry (e.g. L@512: 0.124 + 0.003 -> 0.13).
-    static func identityResize(_ r: FlopReport) -> Int {
-        guard r.model.hasPrefix("lrformer-"), !r.model.hasSuffix("-backbone"),
-              let variant = LRFormerConfig.variants.first(where: { "lrformer-\($0.name)" == r.model })?.config else { return 0 }
-        let (h, w) = (r.inputShape[2], r.inputShape[3])
-        return 4 * r.inputShape[0] * variant.embedDims[1] * ((h + 7) / 8) * ((w + 7) / 8)
-    }
-
     static func percent(_ flops: Int, _ referenceG: Double) -> Double { (Double(flops) / 1e9 / referenceG - 1) * 100 }
 
     /// Total within 2%; parameters, parts, attention, operators and conv split where flops.md lists them.
@@ -182,7 +173,7 @@ enum FlopCheck {
             let g = Double(ours) / 1e9
             #expect(theirs >= 1 ? abs(g / theirs - 1) < 0.02 : abs(g - theirs) <= 0.0051, "\(what): \(g) vs \(theirs) G")
         }
-        for (op, g) in ref.operatorsG ?? [:] { close(r.flops(of: op) + (op == "upsample_bilinear2d" ? identityResize(r) : 0), g, op) }
+        for (op, g) in ref.operatorsG ?? [:] { close(r.flops(of: op), g, op) }
         for kind in ConvKind.allCases { if let g = ref.convSplitG?[kind.rawValue] { close(r.flops(of: kind), g, kind.rawValue) } }
     }
 }
