@@ -148,19 +148,9 @@ public final class LRFormerEncoder: Module {
         for (i, p) in patchEmbeds.enumerated() { register(modules: ("patch_embed\(i + 2)", p)) }
         for (i, d) in pyramidConvs.enumerated() { register(modules: ("d_convs\(i + 1)", d)) }
         for (i, s) in stages.enumerated() { register(modules: ("block\(i + 1)", s)) }
-        initializeWeights()
+        initializeLinearLayers(of: self)
     }
 
-    /// Trunc-normal(0.02) Linear weights with zero bias, LayerNorm (1, 0), convs PyTorch default:
-    /// the official intent (its mmengine helper call is a no-op, leaving PyTorch defaults).
-    func initializeWeights() {
-        for (_, m) in namedModules() {
-            if let l = m as? Linear {
-                Init.truncNormal_(l.weight, std: 0.02)
-                if let b = l.bias { Init.zeros_(b) }
-            }
-        }
-    }
 
     /// B,3,H,W -> [F1, F2, F3, F4].
     public func features(_ x: Tensor) -> [Tensor] {
@@ -178,6 +168,17 @@ public final class LRFormerEncoder: Module {
             input = map
         }
         return outputs
+    }
+}
+
+/// Trunc-normal(0.02) Linear weights with zero bias; LayerNorms (1, 0) and convs keep PyTorch's defaults.
+/// This is the official intent: upstream's mmengine helper call is a no-op that leaves PyTorch defaults.
+func initializeLinearLayers(of module: Module) {
+    for (_, m) in module.namedModules() {
+        if let l = m as? Linear {
+            Init.truncNormal_(l.weight, std: 0.02)
+            if let b = l.bias { Init.zeros_(b) }
+        }
     }
 }
 
@@ -240,12 +241,7 @@ public final class LRHead: Module {
         // BaseDecodeHead registers conv_seg and dropout first.
         register(modules: ("conv_seg", convSeg), ("dropout", dropout), ("squeeze1", squeeze1), ("squeeze2", squeeze2),
                  ("fuse_block1", fuseBlock1), ("fuse_block2", fuseBlock2))
-        for (_, m) in namedModules() {
-            if let l = m as? Linear {
-                Init.truncNormal_(l.weight, std: 0.02)
-                if let b = l.bias { Init.zeros_(b) }
-            }
-        }
+        initializeLinearLayers(of: self)
     }
 
     /// [F2, F3, F4] -> logits B,K,H/8,W/8.
@@ -312,8 +308,7 @@ public final class LRFormerClassifier: Module {
         head = Linear(c.embedDims[3], numClasses)
         super.init()
         register(modules: ("backbone", backbone), ("head", head))
-        Init.truncNormal_(head.weight, std: 0.02)
-        Init.zeros_(head.bias!)
+        initializeLinearLayers(of: head)
     }
 
     /// B,3,H,W -> class logits B,K.

@@ -7,7 +7,17 @@ import Torch
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Versions, threads and devices.")
 
+    @Flag(name: .long, help: "Also measure the Swift layer's overhead per op against calling the C shim directly.")
+    var overhead = false
+
     func run() throws {
+        defer {
+            if overhead {
+                let r = OpOverhead.measure(iterations: 200_000)
+                print(String(format: "op overhead  %.2f us per tiny op through Swift, %.2f us through the C shim directly (+%.2f us)",
+                             r.swiftNanosPerOp / 1000, r.rawNanosPerOp / 1000, (r.swiftNanosPerOp - r.rawNanosPerOp) / 1000))
+            }
+        }
         print("SwiftSeg   \(SwiftSegVersion.string)")
         print("libtorch   \(Torch.version)  (\(loadedLibrary("libtorch_cpu.so") ?? "path unknown"))")
         print("threads    \(Torch.threads)")

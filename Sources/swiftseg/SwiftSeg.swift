@@ -8,7 +8,7 @@ struct SwiftSegCommand: ParsableCommand {
         abstract: "Efficient semantic segmentation: LRFormer and the models it is measured against.",
         version: SwiftSegVersion.string,
         subcommands: [DemoCommand.self, InfoCommand.self, ModelsCommand.self, InspectCommand.self, ForwardCommand.self, TrainCommand.self,
-                      EvalCommand.self, PredictCommand.self, SynthCommand.self, FlopsCommand.self, BenchCommand.self]
+                      EvalCommand.self, PredictCommand.self, SynthCommand.self, ConvertCityscapesCommand.self, FlopsCommand.self, BenchCommand.self]
     )
 }
 

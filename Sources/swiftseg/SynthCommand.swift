@@ -26,3 +26,17 @@ func parseSize(_ text: String) throws -> (Int, Int) {
     if parts.count == 2, let h = parts[0], let w = parts[1], h > 0, w > 0 { return (h, w) }
     throw ValidationError("invalid size '\(text)': expected N or HxW with positive numbers")
 }
+
+struct ConvertCityscapesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert-cityscapes", abstract: "Write *_gtFine_labelTrainIds.png beside every *_gtFine_labelIds.png (19 train ids, 255 ignore).")
+
+    @Option(name: .long, help: "Cityscapes root (with gtFine/).") var root: String
+    @Flag(name: .long, help: "Rewrite existing train-id files.") var overwrite = false
+
+    func run() throws {
+        let url = try existingPath(root, "Cityscapes root")
+        let n = try CityscapesConversion.writeTrainIdLabels(root: url, overwrite: overwrite)
+        print("wrote \(n) labelTrainIds files under \(url.path)")
+    }
+}

@@ -49,47 +49,29 @@ public final class Conv2d: Module {
     }
 }
 
-/// `nn.LayerNorm` over the last dimension.
+/// `nn.LayerNorm` over the last dimension, or, with `channelsFirst`, over the channels of an NCHW map
+/// (ConvNeXt's "channels-first" LayerNorm: same parameters, applied at every pixel).
 public final class LayerNorm: Module {
     public let weight: Tensor
     public let bias: Tensor
     public let eps: Double
+    public let channelsFirst: Bool
     let dim: Int
 
-    public init(_ dim: Int, eps: Double = 1e-5) {
+    public init(_ dim: Int, eps: Double = 1e-5, channelsFirst: Bool = false) {
         weight = Tensor.ones([dim])
         bias = Tensor.zeros([dim])
         self.eps = eps
         self.dim = dim
+        self.channelsFirst = channelsFirst
         super.init()
         register(parameters: ("weight", weight), ("bias", bias))
     }
 
     public override func callAsFunction(_ x: Tensor) -> Tensor {
-        F.layerNorm(x, shape: [dim], weight: weight, bias: bias, eps: eps)
-    }
-}
-
-/// LayerNorm over the channels of an NCHW map (the "channels-first" LayerNorm of ConvNeXt-style code):
-/// same parameters as `LayerNorm`, applied at every pixel.
-public final class LayerNorm2d: Module {
-    public let weight: Tensor
-    public let bias: Tensor
-    public let eps: Double
-    let dim: Int
-
-    public init(_ dim: Int, eps: Double = 1e-6) {
-        weight = Tensor.ones([dim])
-        bias = Tensor.zeros([dim])
-        self.eps = eps
-        self.dim = dim
-        super.init()
-        register(parameters: ("weight", weight), ("bias", bias))
-    }
-
-    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        guard channelsFirst else { return F.layerNorm(x, shape: [dim], weight: weight, bias: bias, eps: eps) }
         // B,C,H,W -> B,H,W,C -> norm -> B,C,H,W
-        F.layerNorm(x.permute(0, 2, 3, 1), shape: [dim], weight: weight, bias: bias, eps: eps).permute(0, 3, 1, 2)
+        return F.layerNorm(x.permute(0, 2, 3, 1), shape: [dim], weight: weight, bias: bias, eps: eps).permute(0, 3, 1, 2)
     }
 }
 
