@@ -12,6 +12,7 @@
 #include <torch/csrc/api/include/torch/version.h>
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -120,6 +121,12 @@ int ts_cuda_device_count(void) {
 ts_error ts_cuda_synchronize(int device) { TS_TRY at::detail::getCUDAHooks().deviceSynchronize(device); TS_CATCH }
 int64_t ts_cuda_peak_memory(int device) { (void)device; return -1; }
 ts_error ts_cuda_reset_peak_memory(int device) { (void)device; return nullptr; }
+
+void ts_keep_freed_memory(void) {
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);  // serve blocks up to 1 GiB from the heap...
+  mallopt(M_TRIM_THRESHOLD, INT32_MAX);  // ...and never trim it
+  mallopt(M_TOP_PAD, 64 << 20);        // grow it in 64 MiB steps
+}
 
 // ---- autograd state ----
 int ts_grad_enabled(void) { return at::GradMode::is_enabled() ? 1 : 0; }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Torch
 
 /// The `swiftseg` command: efficient semantic segmentation on libtorch.
 @main
@@ -10,6 +12,15 @@ struct SwiftSegCommand: ParsableCommand {
         subcommands: [DemoCommand.self, InfoCommand.self, ModelsCommand.self, InspectCommand.self, ForwardCommand.self, TrainCommand.self,
                       EvalCommand.self, PredictCommand.self, SynthCommand.self, ConvertCityscapesCommand.self, FlopsCommand.self, BenchCommand.self]
     )
+}
+
+extension SwiftSegCommand {
+    /// Start-up: tensor memory stays in the process between passes (see `Torch.keepFreedMemory`);
+    /// SWIFTSEG_KEEP_FREED_MEMORY=0 keeps glibc's defaults.
+    static func main() {
+        if ProcessInfo.processInfo.environment["SWIFTSEG_KEEP_FREED_MEMORY"] != "0" { Torch.keepFreedMemory() }
+        main(nil)
+    }
 }
 
 enum SwiftSegVersion {

@@ -40,6 +40,9 @@ ts_error ts_cuda_synchronize(int device);
 int64_t ts_cuda_peak_memory(int device);
 ts_error ts_cuda_reset_peak_memory(int device);
 
+/* glibc allocator: keep freed blocks in the process (no mmap/unmap per large tensor). */
+void ts_keep_freed_memory(void);
+
 /* ---- autograd state ---- */
 int ts_grad_enabled(void);
 void ts_set_grad_enabled(int enabled);
