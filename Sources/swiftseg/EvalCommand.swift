@@ -22,8 +22,13 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long) var limit: Int?
     @OptionGroup var deviceOptions: DeviceOptions
 
-    func run() throws {
+    func validate() throws {
         guard mode == "whole" || mode == "slide" else { throw ValidationError("--mode must be whole or slide") }
+        if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
+        guard shortSide >= 32 else { throw ValidationError("--short-side must be at least 32") }
+    }
+
+    func run() throws {
         let root = try existingPath(data, "dataset root")
         let layout = try dataset.map { name -> DatasetLayout in
             guard let kind = DatasetKind(argument: name) else { throw ValidationError("unknown dataset '\(name)'") }

@@ -26,6 +26,10 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Validate every N iterations.") var evalInterval: Int?
     @Option(name: .long, help: "Use at most N validation images per evaluation.") var evalLimit: Int?
 
+    func validate() throws {
+        if let evalLimit, evalLimit <= 0 { throw ValidationError("--eval-limit must be positive") }
+    }
+
     func run() throws {
         let cfg = try resolvedConfig()
         let workDir = URL(fileURLWithPath: self.workDir ?? "runs/\(cfg.model)-\(cfg.dataset.kind.rawValue)")

@@ -62,7 +62,7 @@ public enum ModelLoader {
     /// A SwiftSeg checkpoint is a folder; a file inside it also identifies it.
     static func checkpointFolder(_ url: URL) -> URL {
         var isDir: ObjCBool = false
-        FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
-        return isDir.boolValue ? url : url.deletingLastPathComponent()
+        let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
+        return exists && isDir.boolValue ? url : url.deletingLastPathComponent()
     }
 }

@@ -1,11 +1,15 @@
 import Torch
 
 /// Cross-entropy on logits upsampled to the label size (mmseg's decode-head loss).
-/// `avgNonIgnore` false (mmseg's default) divides the summed loss by ALL pixels, ignored ones included.
+/// `avgNonIgnore` false (mmseg's default) divides the summed loss by ALL pixels, ignored ones included;
+/// true divides it by the valid pixels + float32 eps, as mmseg's `weight_reduce_loss(avg_factor:)`, so a
+/// batch whose pixels are all ignored gives 0 instead of NaN (which would stop training).
 public func segmentationLoss(logits: Tensor, labels: Tensor, ignoreIndex: Int = 255, avgNonIgnore: Bool = false) -> Tensor {
     let up = F.interpolate(logits, size: (labels.size(1), labels.size(2)))
+    let sum = F.crossEntropy(up, labels, ignoreIndex: ignoreIndex, reduction: .sum)
     if avgNonIgnore {
-        return F.crossEntropy(up, labels, ignoreIndex: ignoreIndex, reduction: .mean)
+        let valid = (labels .!= Double(ignoreIndex)).sum().to(sum.dtype)
+        return sum / (valid + Double(Float.ulpOfOne))
     }
-    return F.crossEntropy(up, labels, ignoreIndex: ignoreIndex, reduction: .sum) / Double(labels.count)
+    return sum / Double(labels.count)
 }

@@ -33,6 +33,7 @@ public final class Trainer {
 
     public init(config: TrainConfig, options: Options, log: @escaping (String) -> Void = { print($0) }) throws {
         try config.validate()
+        if let n = options.evalLimit, n <= 0 { throw TorchError("train", "the validation image limit must be positive, got \(n)") }
         self.config = config
         self.options = options
         self.log = log
@@ -52,6 +53,8 @@ public final class Trainer {
         let device = try Self.resolveDevice(config.device)
         let trainSet = try DataSetup.dataset(config, split: .train)
         let valSet = try? DataSetup.dataset(config, split: .val)
+        // The initial weights are a function of the seed too, so that two runs of one config are the same run.
+        Torch.manualSeed(UInt64(config.seed))
         let model = try ModelZoo.segmentation(config.model, numClasses: trainSet.numClasses)
         if let w = options.initialWeights {
             let report = try model.load(stateDict: WeightsFile.read(w).tensors, strict: false)
@@ -88,7 +91,9 @@ public final class Trainer {
         let loader = try BatchLoader(dataset: trainSet, pipeline: DataSetup.trainPipeline(config), batchSize: config.batchSize,
                                      seed: UInt64(config.seed), workers: config.workers, startBatch: start)
         defer { loader.stop() }
-        let jsonLog = try JSONLinesLog(url: options.workDir.appendingPathComponent("log.jsonl"), truncate: !options.resume)
+        let logURL = options.workDir.appendingPathComponent("log.jsonl")
+        if options.resume { try Self.trimLog(logURL, after: start) }
+        let jsonLog = try JSONLinesLog(url: logURL, truncate: !options.resume)
         var progress = ProgressLine(totalIterations: config.iterations)
         var curve = Curves.load(options.workDir) ?? Curves()
         curve.trim(after: start)
@@ -103,23 +108,46 @@ public final class Trainer {
         func save(_ iteration: Int) throws -> URL {
             let c = try TrainingCheckpoint.save(to: checkpointDir, name: "iter_\(iteration)", model: model, optimizer: optimizer,
                                                 state: state(iteration))
-            // Keep the newest periodic checkpoint only (plus `best`).
-            for n in (try? fm.contentsOfDirectory(atPath: checkpointDir.path)) ?? [] where n.hasPrefix("iter_") && n != "iter_\(iteration)" {
-                try? fm.removeItem(at: checkpointDir.appendingPathComponent(n))
-            }
             return c.folder
         }
+        // Only the newest periodic checkpoint is kept (plus `best`), but the one before it goes only once the
+        // newest has given a finite loss: a blow-up never leaves just the checkpoint of the weights that caused it.
+        func prune(keeping keep: URL) {
+            for n in (try? fm.contentsOfDirectory(atPath: checkpointDir.path)) ?? [] where n.hasPrefix("iter_") && n != keep.lastPathComponent {
+                try? fm.removeItem(at: checkpointDir.appendingPathComponent(n))
+            }
+        }
+        // The newest checkpoint this run saved (or resumed from), and the newest that has given a finite loss.
+        var lastCheckpoint = options.resume ? TrainingCheckpoint.latest(in: checkpointDir)?.folder : nil
+        var lastCheckpointIteration = start
+        var goodCheckpoint: URL? = nil
+        // The loss from the weights after `iteration` steps is not finite. A checkpoint of exactly those weights
+        // is set aside (`nonfinite_iter_N`), so that the message and `--resume` point at the one before.
+        func nonFiniteLoss(_ value: Double, after iteration: Int) -> TorchError {
+            var note = ""
+            if let bad = lastCheckpoint, lastCheckpointIteration == iteration {
+                let aside = checkpointDir.appendingPathComponent("nonfinite_" + bad.lastPathComponent)
+                try? fm.removeItem(at: aside)
+                if (try? fm.moveItem(at: bad, to: aside)) != nil {
+                    note = " \(bad.lastPathComponent) holds the weights that gave this loss and was moved to \(aside.path)."
+                }
+            }
+            let next = goodCheckpoint.map {
+                "The last good checkpoint is \($0.path) (resume with --resume, perhaps with a lower --lr)."
+            } ?? "No good checkpoint was saved before it in \(checkpointDir.path); start again with a lower --lr."
+            return TorchError("train", "loss is not finite (\(value)) at iteration \(iteration + 1); stopped." + note + " " + next)
+        }
 
-        var lastCheckpoint = TrainingCheckpoint.latest(in: checkpointDir)?.folder ?? checkpointDir
         var lastMetrics: SegMetrics? = nil
         var lastLoss = Double.nan
         var interrupted = false
-        var clock = Date()
+        let started = Date()
         var iteration = start
         while iteration < config.iterations {
             if InterruptFlag.isRaised {
                 log("interrupted: saving a checkpoint at iteration \(iteration)")
                 lastCheckpoint = try save(iteration)
+                lastCheckpointIteration = iteration
                 interrupted = true
                 break
             }
@@ -131,8 +159,10 @@ public final class Trainer {
             let loss = segmentationLoss(logits: model.logits(x), labels: y, ignoreIndex: config.loss.ignoreIndex,
                                         avgNonIgnore: config.loss.avgNonIgnore)
             let value = loss.item()
-            guard value.isFinite else {
-                throw TorchError("train", "loss is \(value) at iteration \(iteration + 1); stopped. The last good checkpoint is \(lastCheckpoint.path) (resume with --resume, perhaps with a lower --lr)")
+            guard value.isFinite else { throw nonFiniteLoss(value, after: iteration) }
+            if let c = lastCheckpoint, lastCheckpointIteration == iteration {
+                goodCheckpoint = c
+                prune(keeping: c)
             }
             optimizer.zeroGrad()
             loss.backward()
@@ -141,9 +171,7 @@ public final class Trainer {
             iteration += 1
             lastLoss = value
 
-            let now = Date()
-            progress.record(iteration: iteration, time: now.timeIntervalSince(clock))
-            clock = now
+            progress.record(iteration: iteration, time: Date().timeIntervalSince(started))  // seconds since the start
             let lr = optimizer.groups.first?.lr ?? 0
             curve.add(iteration: iteration, loss: value, lr: lr)
             if iteration % config.logInterval == 0 || iteration == config.iterations || iteration == start + 1 {
@@ -157,23 +185,41 @@ public final class Trainer {
                 model.train()
                 lastMetrics = metrics
                 log("iter \(iteration): " + metrics.summaryLine)
-                curve.add(iteration: iteration, mIoU: metrics.mIoU * 100, mAcc: metrics.mAcc * 100)
-                try jsonLog.append(encoding: LogEntry(iteration: iteration, loss: nil, lr: nil, mIoU: metrics.mIoU * 100,
-                                                      mAcc: metrics.mAcc * 100, aAcc: metrics.aAcc * 100))
-                if best == nil || metrics.mIoU * 100 > best!.mIoU {
+                for w in metrics.warnings { log("warning: \(w)") }
+                // NaN scores (no labelled pixel in the validation images) are logged as null and never "best".
+                let percent = { (x: Double) -> Double? in x.isFinite ? x * 100 : nil }
+                if metrics.mIoU.isFinite { curve.add(iteration: iteration, mIoU: metrics.mIoU * 100, mAcc: metrics.mAcc * 100) }
+                try jsonLog.append(encoding: LogEntry(iteration: iteration, loss: nil, lr: nil, mIoU: percent(metrics.mIoU),
+                                                      mAcc: percent(metrics.mAcc), aAcc: percent(metrics.aAcc)))
+                if metrics.mIoU.isFinite && (best == nil || metrics.mIoU * 100 > best!.mIoU) {
                     best = (metrics.mIoU * 100, iteration)
                     try TrainingCheckpoint.save(to: checkpointDir, name: "best", model: model, optimizer: optimizer, state: state(iteration))
                 }
             }
             if iteration % config.checkpointInterval == 0 || iteration == config.iterations {
                 lastCheckpoint = try save(iteration)
+                lastCheckpointIteration = iteration
             }
             if iteration % max(1, config.logInterval) == 0 || iteration == config.iterations { try curve.write(options.workDir) }
         }
         try curve.write(options.workDir)
+        if let c = lastCheckpoint { prune(keeping: c) }
         let bestURL = checkpointDir.appendingPathComponent("best")
-        return Summary(iterations: iteration, finalLoss: lastLoss, best: best, lastMetrics: lastMetrics, checkpoint: lastCheckpoint,
+        return Summary(iterations: iteration, finalLoss: lastLoss, best: best, lastMetrics: lastMetrics,
+                       checkpoint: lastCheckpoint ?? checkpointDir,
                        bestCheckpoint: fm.fileExists(atPath: bestURL.path) ? bestURL : nil, interrupted: interrupted)
+    }
+
+    /// Drops the log lines of iterations after `iteration` (written by a run that went on past its last
+    /// checkpoint before it stopped), so that a resumed run logs every iteration once.
+    static func trimLog(_ url: URL, after iteration: Int) throws {
+        struct Entry: Decodable { var iteration: Int? }
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return }
+        let kept = text.split(separator: "\n").filter { line in
+            guard let i = (try? JSONDecoder().decode(Entry.self, from: Data(line.utf8)))?.iteration else { return true }
+            return i <= iteration
+        }
+        try kept.map { $0 + "\n" }.joined().write(to: url, atomically: true, encoding: .utf8)
     }
 
     var evaluationMode: InferenceMode {
