@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+import Torch
+@testable import SegEngine
+
+/// `segmentationLoss` against cross-entropy computed by hand on a few pixels.
+@Suite("Loss")
+struct LossTests {
+    // One image, 3 classes, 2x3 pixels; two pixels are ignored (255).
+    static let logits: [Float] = [
+        // class 0
+        2.0, 0.5, -1.0,
+        0.0, 1.0, 3.0,
+        // class 1
+        0.5, 0.5, 2.0,
+        1.0, -2.0, 0.0,
+        // class 2
+        -1.0, 1.5, 0.0,
+        0.0, 0.5, 1.0,
+    ]
+    static let labels: [Int64] = [0, 2, 255,
+                                  1, 255, 0]
+
+    /// -log softmax(logits at pixel p)[label p] for every non-ignored pixel.
+    static func pixelLosses() -> [Double] {
+        var out: [Double] = []
+        for p in 0..<6 where labels[p] != 255 {
+            let scores = (0..<3).map { Double(logits[$0 * 6 + p]) }
+            let logSum = Foundation.log(scores.map { Foundation.exp($0) }.reduce(0, +))
+            out.append(logSum - scores[Int(labels[p])])
+        }
+        return out
+    }
+
+    static func loss(avgNonIgnore: Bool) -> Double {
+        segmentationLoss(logits: Tensor(logits, shape: [1, 3, 2, 3]), labels: Tensor(labels, shape: [1, 2, 3]),
+                         avgNonIgnore: avgNonIgnore).item()
+    }
+
+    @Test("avgNonIgnore false: summed loss over ALL pixels (mmseg's default)")
+    func sumOverAllPixels() {
+        let expected = Self.pixelLosses().reduce(0, +) / 6
+        #expect(abs(Self.loss(avgNonIgnore: false) - expected) < 1e-6)
+    }
+
+    @Test("avgNonIgnore true: mean over the valid pixels")
+    func meanOverValidPixels() {
+        let losses = Self.pixelLosses()
+        #expect(losses.count == 4)
+        let expected = losses.reduce(0, +) / 4
+        #expect(abs(Self.loss(avgNonIgnore: true) - expected) < 1e-6)
+        // The two normalisations really differ here (6 pixels vs 4).
+        #expect(abs(Self.loss(avgNonIgnore: true) - Self.loss(avgNonIgnore: false)) > 0.1)
+    }
+
+    @Test("Logits at a lower resolution are upsampled to the labels")
+    func upsampledLogits() {
+        // A 1x1 logit map upsamples to a constant, so every pixel has the same loss.
+        let logits = Tensor([Float(1), 0, -1], shape: [1, 3, 1, 1])
+        let labels = Tensor([Int64(0), 1, 2, 255], shape: [1, 2, 2])
+        let logSum = Foundation.log(Foundation.exp(1.0) + 1 + Foundation.exp(-1.0))
+        let perClass = [logSum - 1, logSum, logSum + 1]
+        let sum = perClass.reduce(0, +)
+        #expect(abs(segmentationLoss(logits: logits, labels: labels).item() - sum / 4) < 1e-6)
+        #expect(abs(segmentationLoss(logits: logits, labels: labels, avgNonIgnore: true).item() - sum / 3) < 1e-6)
+    }
+
+    @Test("A batch with every pixel ignored gives 0, not NaN, with either normalisation (as mmseg)")
+    func allIgnored() {
+        let logits = Tensor([Float](repeating: 0.5, count: 12), shape: [1, 3, 2, 2])
+        let labels = Tensor([Int64](repeating: 255, count: 4), shape: [1, 2, 2])
+        #expect(segmentationLoss(logits: logits, labels: labels).item() == 0)
+        #expect(segmentationLoss(logits: logits, labels: labels, avgNonIgnore: true).item() == 0)
+    }
+}

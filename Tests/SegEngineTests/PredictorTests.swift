@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+import SegData
+import SegModels
+import Torch
+@testable import SegEngine
+
+extension EngineRuns {
+    /// ModelLoader + Predictor on image files, and the errors a user can run into.
+    @Suite("Predictor")
+    struct PredictorTests {
+        /// A textured RGB image, different at every pixel so that any overlay colour changes something.
+        static func image(width: Int, height: Int, seed: Int) -> Image {
+            var pixels = [UInt8](repeating: 0, count: width * height * 3)
+            for y in 0..<height {
+                for x in 0..<width {
+                    let p = (y * width + x) * 3
+                    pixels[p] = UInt8((x * 3 + seed) % 256)
+                    pixels[p + 1] = UInt8((y * 5 + seed * 7) % 256)
+                    pixels[p + 2] = UInt8((x * y + seed) % 256)
+                }
+            }
+            return Image(width: width, height: height, channels: 3, pixels: pixels)
+        }
+
+        /// A 6-class `lrformer-tiny` written as a bare safetensors state_dict.
+        static func writeTinyCheckpoint(in dir: URL, classes: Int = 6) throws -> URL {
+            let model = try ModelZoo.segmentation("lrformer-tiny", numClasses: classes)
+            let url = dir.appendingPathComponent("tiny.safetensors")
+            try SafeTensors.write(EngineFixtures.hostStateDict(model), to: url)
+            return url
+        }
+
+        @Test("A safetensors state_dict loads with its class count, and prediction writes labels and overlays at each image's size")
+        func predictImages() throws {
+            let dir = try EngineFixtures.temporaryFolder("predict")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let checkpoint = try Self.writeTinyCheckpoint(in: dir)
+            let loaded = try ModelLoader.load(model: "lrformer-tiny", checkpoint: checkpoint)
+            #expect(loaded.model.numClasses == 6)
+            #expect(loaded.classNames == (0..<6).map { "class \($0)" })
+            #expect(loaded.classSource.contains("numbered"))
+            #expect(loaded.palette.count >= 6)
+            #expect(!loaded.model.isTraining)
+
+            let inputs = dir.appendingPathComponent("images")
+            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+            let originals = ["a": Self.image(width: 70, height: 90, seed: 1), "b": Self.image(width: 90, height: 70, seed: 2)]
+            for (name, image) in originals { try ImageIO.writePNG(image, to: inputs.appendingPathComponent("\(name).png")) }
+            try Data("not an image".utf8).write(to: inputs.appendingPathComponent("notes.txt"))
+
+            let files = try Predictor.inputs(inputs)
+            #expect(files.map(\.lastPathComponent) == ["a.png", "b.png"])
+            let out = dir.appendingPathComponent("out")
+            let predictor = Predictor(loaded: loaded, pipeline: TestPipeline(resize: AlignResize(scale: (256, 64))))
+            var progress: [Int] = []
+            let written = try predictor.run(inputs: files, outputDir: out, overlay: true, opacity: 0.5) { i, _, _ in progress.append(i) }
+            #expect(progress == [1, 2])
+            #expect(written.map(\.lastPathComponent) == ["a.png", "a_overlay.png", "b.png", "b_overlay.png"])
+
+            for (name, original) in originals {
+                let labels = try ImageIO.readLabelValues(out.appendingPathComponent("\(name).png"))
+                #expect(labels.width == original.width && labels.height == original.height)
+                #expect(labels.values.allSatisfy { $0 < 6 })
+                let overlay = try ImageIO.readImage(out.appendingPathComponent("\(name)_overlay.png"))
+                #expect(overlay.width == original.width && overlay.height == original.height)
+                #expect(overlay.pixels != original.pixels)
+                // Each overlay pixel is the 50% blend of the image and its label's colour.
+                for p in stride(from: 0, to: labels.values.count, by: 97) {
+                    let colour = loaded.palette[Int(labels.values[p])]
+                    for k in 0..<3 {
+                        let blend = ((Double(original.pixels[3 * p + k]) + Double(colour[k])) / 2).rounded()
+                        #expect(abs(Double(overlay.pixels[3 * p + k]) - blend) <= 1)
+                    }
+                }
+            }
+            // The label map is the model's prediction at the original size.
+            let direct = try predictor.segment(originals["a"]!)
+            #expect(direct.labels.map(UInt16.init) == (try ImageIO.readLabelValues(out.appendingPathComponent("a.png")).values))
+        }
+
+        @Test("Opacity 0 leaves the image as it is; no overlay is written unless asked")
+        func opacityZero() throws {
+            let dir = try EngineFixtures.temporaryFolder("opacity")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let loaded = try ModelLoader.load(model: "lrformer-tiny", checkpoint: Self.writeTinyCheckpoint(in: dir), numClasses: 6)
+            let url = dir.appendingPathComponent("one.png")
+            let original = Self.image(width: 64, height: 48, seed: 3)
+            try ImageIO.writePNG(original, to: url)
+            let predictor = Predictor(loaded: loaded, pipeline: TestPipeline(resize: AlignResize(scale: (256, 64))))
+            let written = try predictor.run(inputs: [url], outputDir: dir.appendingPathComponent("o"), overlay: true, opacity: 0)
+            #expect(try ImageIO.readImage(written[1]).pixels == original.pixels)
+            let plain = try predictor.run(inputs: [url], outputDir: dir.appendingPathComponent("p"), overlay: false, opacity: 0.5)
+            #expect(plain.map(\.lastPathComponent) == ["one.png"])
+        }
+
+        @Test("A checkpoint of another model fails and lists the missing keys")
+        func wrongModel() throws {
+            let dir = try EngineFixtures.temporaryFolder("wrong")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let checkpoint = try Self.writeTinyCheckpoint(in: dir)
+            let error = #expect(throws: TorchError.self) { try ModelLoader.load(model: "lrformer-t", checkpoint: checkpoint) }
+            let message = error?.description ?? ""
+            #expect(message.contains("missing keys"), "\(message)")
+            #expect(message.contains("backbone."), "\(message)")
+
+            // A file without the classifier cannot say how many classes it has.
+            let other = dir.appendingPathComponent("other.safetensors")
+            var dict = HostTensorDict()
+            dict["encoder.weight"] = try Tensor.zeros([2, 2]).host()
+            try SafeTensors.write(dict, to: other)
+            let noHead = #expect(throws: TorchError.self) { try ModelLoader.load(model: "lrformer-tiny", checkpoint: other) }
+            #expect(noHead?.message.contains("decode_head.conv_seg.weight") == true)
+            #expect(noHead?.message.contains("lrformer-tiny checkpoint") == true)
+        }
+
+        @Test("Missing weights, missing input, a folder without images, and a too-small image are clear errors")
+        func inputErrors() throws {
+            let dir = try EngineFixtures.temporaryFolder("inputs")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let noWeights = #expect(throws: TorchError.self) {
+                try ModelLoader.load(model: "lrformer-tiny", checkpoint: dir.appendingPathComponent("absent.safetensors"))
+            }
+            #expect(noWeights?.message.contains("no such file") == true)
+
+            let missing = #expect(throws: TorchError.self) { try Predictor.inputs(dir.appendingPathComponent("nope.png")) }
+            #expect(missing?.message.contains("input not found") == true)
+
+            let empty = dir.appendingPathComponent("empty")
+            try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+            try Data().write(to: empty.appendingPathComponent("readme.md"))
+            let none = #expect(throws: TorchError.self) { try Predictor.inputs(empty) }
+            #expect(none?.message.contains("no .jpg/.png images") == true)
+
+            let loaded = try ModelLoader.load(model: "lrformer-tiny", checkpoint: Self.writeTinyCheckpoint(in: dir))
+            let small = dir.appendingPathComponent("small.png")
+            try ImageIO.writePNG(Self.image(width: 20, height: 40, seed: 0), to: small)
+            let tooSmall = #expect(throws: TorchError.self) {
+                try Predictor(loaded: loaded).run(inputs: [small], outputDir: dir.appendingPathComponent("o"), overlay: false, opacity: 0)
+            }
+            #expect(tooSmall?.message.contains("20x40") == true)
+        }
+    }
+}
