@@ -128,6 +128,14 @@ void ts_keep_freed_memory(void) {
   mallopt(M_TOP_PAD, 64 << 20);        // grow it in 64 MiB steps
 }
 
+int ts_set_flush_denormal(int on) {
+  try {
+    return at::globalContext().setFlushDenormal(on != 0) ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
 // ---- autograd state ----
 int ts_grad_enabled(void) { return at::GradMode::is_enabled() ? 1 : 0; }
 void ts_set_grad_enabled(int enabled) { at::GradMode::set_enabled(enabled != 0); }

@@ -11,7 +11,7 @@ public enum Demo {
         public var trainImages = 160
         public var valImages = 24
         public var size = 128
-        public var batch = 8
+        public var batch = 4
         public var lr = 1e-3
         public var model = "lrformer-t"
         public var device = "auto"

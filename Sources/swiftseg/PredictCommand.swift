@@ -8,7 +8,7 @@ struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict", abstract: "Segment an image or a folder: palette label PNGs and colour overlays.")
 
-    @Option(name: .long) var model: String
+    @Option(name: .long, help: "Model name; `segformer` with a Hugging Face checkpoint folder reads the variant from its config.json.") var model: String
     @Option(name: .long, help: "Checkpoint: a training checkpoint folder, .safetensors, .pth or a Hugging Face folder.") var checkpoint: String
     @Option(name: .long, help: "Image file or folder.") var input: String
     @Option(name: .long, help: "Output folder.") var out: String

@@ -18,7 +18,9 @@ extension SwiftSegCommand {
     /// Start-up: tensor memory stays in the process between passes (see `Torch.keepFreedMemory`);
     /// SWIFTSEG_KEEP_FREED_MEMORY=0 keeps glibc's defaults.
     static func main() {
+        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear at once when piped to a file or `tee`
         if ProcessInfo.processInfo.environment["SWIFTSEG_KEEP_FREED_MEMORY"] != "0" { Torch.keepFreedMemory() }
+        if ProcessInfo.processInfo.environment["SWIFTSEG_FLUSH_DENORMALS"] != "0" { Torch.flushDenormals() }
         main(nil)
     }
 }

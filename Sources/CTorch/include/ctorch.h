@@ -43,6 +43,9 @@ ts_error ts_cuda_reset_peak_memory(int device);
 /* glibc allocator: keep freed blocks in the process (no mmap/unmap per large tensor). */
 void ts_keep_freed_memory(void);
 
+/* Flush denormal floats to zero on this thread (threads created later inherit it). 1 if supported. */
+int ts_set_flush_denormal(int on);
+
 /* ---- autograd state ---- */
 int ts_grad_enabled(void);
 void ts_set_grad_enabled(int enabled);

@@ -17,6 +17,15 @@ public enum ModelLoader {
 
     public static func load(model name: String, checkpoint: URL, numClasses: Int? = nil, fallbackClasses: DatasetClasses? = nil,
                             device: Device = .cpu) throws -> Loaded {
+        // A Hugging Face SegFormer folder (config.json + model.safetensors) describes itself: variant, classes.
+        if name.lowercased().hasPrefix("segformer"),
+           FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent("config.json").path) {
+            let (model, names) = try SegFormerSegmentation.load(checkpointFolder: checkpoint)
+            model.eval().to(device: device)
+            let palette = fallbackClasses.flatMap { $0.count == names.count ? $0.palette : nil }
+                ?? DatasetClasses.defaultPalette(count: names.count)
+            return Loaded(model: model, classNames: names, palette: palette, classSource: "config.json id2label")
+        }
         let contents = try WeightsFile.read(checkpoint)
         // Class count: explicit, else the checkpoint's classifier shape.
         let probe = try ModelZoo.segmentation(name, numClasses: numClasses ?? 1)

@@ -9,3 +9,13 @@ extension Torch {
         ts_keep_freed_memory()
     }
 }
+
+extension Torch {
+    /// Treats denormal floats as zero (`torch.set_flush_denormal(True)`). Training drives some values into
+    /// the denormal range, where x86 arithmetic is ~100x slower; segmentation accuracy is unaffected.
+    /// Call before libtorch starts its worker threads: they inherit the calling thread's mode.
+    @discardableResult
+    public static func flushDenormals(_ on: Bool = true) -> Bool {
+        ts_set_flush_denormal(on ? 1 : 0) == 1
+    }
+}
