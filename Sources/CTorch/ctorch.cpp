@@ -70,6 +70,20 @@ std::vector<at::Tensor> list(const ts_tensor *ts, int n) {
     return dup("unknown C++ exception");                      \
   }
 
+namespace {
+at::Tensor compare(const std::string &n, const at::Tensor &a, const at::Tensor &b) {
+  if (n == "eq") return a.eq(b);
+  if (n == "ne") return a.ne(b);
+  if (n == "lt") return a.lt(b);
+  if (n == "le") return a.le(b);
+  if (n == "gt") return a.gt(b);
+  if (n == "ge") return a.ge(b);
+  if (n == "logical_and") return a.logical_and(b);
+  if (n == "logical_or") return a.logical_or(b);
+  TORCH_CHECK(false, "unknown comparison '", n, "'");
+}
+}  // namespace
+
 extern "C" {
 
 void ts_error_free(ts_error err) { std::free(err); }
@@ -324,19 +338,7 @@ ts_error ts_unary(const char *name, ts_tensor a, ts_tensor *out) {
   *out = wrap(std::move(r));
   TS_CATCH
 }
-namespace {
-at::Tensor compare(const std::string &n, const at::Tensor &a, const at::Tensor &b) {
-  if (n == "eq") return a.eq(b);
-  if (n == "ne") return a.ne(b);
-  if (n == "lt") return a.lt(b);
-  if (n == "le") return a.le(b);
-  if (n == "gt") return a.gt(b);
-  if (n == "ge") return a.ge(b);
-  if (n == "logical_and") return a.logical_and(b);
-  if (n == "logical_or") return a.logical_or(b);
-  TORCH_CHECK(false, "unknown comparison '", n, "'");
-}
-}  // namespace
+
 ts_error ts_compare(const char *name, ts_tensor a, ts_tensor b, ts_tensor *out) {
   TS_TRY *out = wrap(compare(name, T(a), T(b))); TS_CATCH
 }
