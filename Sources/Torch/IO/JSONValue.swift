@@ -204,8 +204,8 @@ private struct JSONParser {
     }
 }
 
-/// `s` as a JSON string literal, quotes included.
-func jsonQuoted(_ s: String) -> String {
+/// `s` as a JSON string literal, quotes included (shared by every JSON writer in SwiftSeg).
+public func jsonQuoted(_ s: String) -> String {
     var out = "\""
     for scalar in s.unicodeScalars {
         switch scalar {
