@@ -24,28 +24,23 @@ enum FileListing {
 
     /// Regular files directly in `dir`, sorted by name.
     static func files(in dir: URL) throws -> [URL] {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
-        } catch {
-            throw DatasetError(.missingFolder, path: dir.path, reason: "cannot list folder: \(error.localizedDescription)")
-        }
-        return names.sorted().filter { !$0.hasPrefix(".") }
-            .map { dir.appendingPathComponent($0) }
-            .filter { fileExists($0) }
+        try entries(in: dir).filter { fileExists($0) }
     }
 
     /// Sub-folders directly in `dir`, sorted by name.
     static func subdirectories(in dir: URL) throws -> [URL] {
+        try entries(in: dir).filter { isDirectory($0) }
+    }
+
+    /// Visible entries of `dir`, sorted by name.
+    private static func entries(in dir: URL) throws -> [URL] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         } catch {
             throw DatasetError(.missingFolder, path: dir.path, reason: "cannot list folder: \(error.localizedDescription)")
         }
-        return names.sorted().filter { !$0.hasPrefix(".") }
-            .map { dir.appendingPathComponent($0) }
-            .filter { isDirectory($0) }
+        return names.sorted().filter { !$0.hasPrefix(".") }.map { dir.appendingPathComponent($0) }
     }
 
     /// Image files directly in `dir`, sorted; `emptySplit` when there are none.
