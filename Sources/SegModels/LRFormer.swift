@@ -97,8 +97,9 @@ final class LRFormerBlock: Module {
 
     func callAsFunction(_ x: Tensor, h: Int, w: Int, refine: [Conv2d]) -> Tensor {
         let (b, c) = (x.size(0), x.size(2))
-        func toMap(_ t: Tensor) -> Tensor { t.transpose(1, 2).reshape([b, c, h, w]) }  // B,N,C -> B,C,H,W
-        func toTokens(_ t: Tensor) -> Tensor { t.flatten(start: 2).transpose(1, 2) }  // B,C,H,W -> B,N,C
+        // Tokens B,N,C and a channels-last B,C,H,W map are the same memory: both conversions are views.
+        func toMap(_ t: Tensor) -> Tensor { t.view([b, h, w, c]).permute(0, 3, 1, 2) }  // B,N,C -> B,C,H,W
+        func toTokens(_ t: Tensor) -> Tensor { t.permute(0, 2, 3, 1).reshape([b, h * w, c]) }  // B,C,H,W -> B,N,C
 
         var map = toMap(x)
         if let preNorm { map = preNorm(map) }
