@@ -334,9 +334,9 @@ public final class SegFormerSegmentation: Module, SegmentationModel {
     public var classifierKey: String { "decode_head.classifier.weight" }
     /// mmseg's SegFormer recipe: head lr x10, no weight decay on norms (`pos_block` has no match in MiT; kept
     /// as upstream lists it).
-    public var optimizerRules: [String: ParamRule] {
+    public static let optimizerRules: [String: ParamRule] =
         ["pos_block": ParamRule(decayMult: 0), "norm": ParamRule(decayMult: 0), "head": ParamRule(lrMult: 10)]
-    }
+    public var optimizerRules: [String: ParamRule] { Self.optimizerRules }
     /// Smaller inputs trap in the spatial-reduction convs: 29 for the standard stage layout.
     public var minimumInputSize: Int { config.minimumInputSize }
 

@@ -3,6 +3,7 @@
 // SegFormer configs (segformer_mit-b0_8xb2-160k_ade20k-512x512.py, ..._8xb1-160k_cityscapes-1024x1024.py).
 
 import Foundation
+import SegModels
 import Torch
 
 extension TrainConfig {
@@ -77,7 +78,7 @@ extension TrainConfig {
     static func applyLRFormer(_ config: inout TrainConfig) {
         config.optimizer.lr = 6e-5
         config.optimizer.weightDecay = 0.01
-        config.optimizer.paramRules = ["head": ParamRule(lrMult: 10), "norm": ParamRule(decayMult: 0)]
+        config.optimizer.paramRules = LRFormerSegmentation.optimizerRules
         config.gradClipMaxNorm = 35
         if config.dataset.kind != .cityscapes { config.test.sizeDivisor = 32 }
         // LRFormer-L tests at 640 / 2560 (lrformer.md); its ADE20K training crop is taken to be 640 to match.
@@ -95,9 +96,7 @@ extension TrainConfig {
     static func applySegFormer(_ config: inout TrainConfig) {
         config.optimizer.lr = 6e-5
         config.optimizer.weightDecay = 0.01
-        config.optimizer.paramRules = [
-            "pos_block": ParamRule(decayMult: 0), "norm": ParamRule(decayMult: 0), "head": ParamRule(lrMult: 10),
-        ]
+        config.optimizer.paramRules = SegFormerSegmentation.optimizerRules
         config.gradClipMaxNorm = nil
     }
 

@@ -50,14 +50,9 @@ public final class AdamW: Optimizer {
     }
 
     public func step() {
-        Torch.noGrad {
-            for g in groups.indices {
-                let group = groups[g], (b1, b2, eps) = hyper(g)
-                for p in group.params {
-                    guard let grad = p.grad else { continue }
-                    update(p, grad, lr: group.lr, weightDecay: group.weightDecay, b1, b2, eps)
-                }
-            }
+        forEachGradient { g, p, grad in
+            let (b1, b2, eps) = hyper(g)
+            update(p, grad, lr: groups[g].lr, weightDecay: groups[g].weightDecay, b1, b2, eps)
         }
     }
 

@@ -41,14 +41,9 @@ public final class SGD: Optimizer {
     }
 
     public func step() {
-        Torch.noGrad {
-            for g in groups.indices {
-                let group = groups[g], h = hyper(g)
-                for p in group.params {
-                    guard let grad = p.grad else { continue }
-                    update(p, grad, lr: group.lr, weightDecay: group.weightDecay, h.momentum, h.dampening, h.nesterov)
-                }
-            }
+        forEachGradient { g, p, grad in
+            let h = hyper(g)
+            update(p, grad, lr: groups[g].lr, weightDecay: groups[g].weightDecay, h.momentum, h.dampening, h.nesterov)
         }
     }
 
