@@ -13,7 +13,7 @@ CUPTI="nvidia-cuda-cupti==13.0.85.*"
 CACHE="${SWIFTSEG_CACHE:-$HOME/.cache/swiftseg}/wheels"
 DEST="$ROOT/libtorch"
 
-say() { printf '[setup] %s\n' "$*"; }
+say() { printf "[setup] %s\n" "$*" >&2; }
 
 # 1. Debian packages (image codecs). Only touch apt when something is missing.
 APT_PKGS="libjpeg62-turbo-dev libpng-dev"
