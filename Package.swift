@@ -30,6 +30,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Torch", targets: ["Torch"]),
+        .library(name: "TorchIO", targets: ["TorchIO"]),
         .library(name: "SegModels", targets: ["SegModels"]),
         .library(name: "SegData", targets: ["SegData"]),
         .library(name: "SegEngine", targets: ["SegEngine"]),
@@ -47,20 +48,22 @@ let package = Package(
             ],
             linkerSettings: torchLinker
         ),
-        .target(name: "Torch", dependencies: ["CTorch"]),
+        // Checkpoint and tensor-file readers/writers: pure Swift, no libtorch (safetensors, torch.save zip/legacy, pickle).
+        .target(name: "TorchIO"),
+        .target(name: "Torch", dependencies: ["CTorch", "TorchIO"]),
         .target(
             name: "CImageCodecs",
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png")]
         ),
-        .target(name: "SegData", dependencies: ["Torch", "CImageCodecs"]),
-        .target(name: "SegModels", dependencies: ["Torch"]),
-        .target(name: "SegEngine", dependencies: ["Torch", "SegModels", "SegData", .product(name: "Yams", package: "Yams")]),
+        .target(name: "SegData", dependencies: ["Torch", "TorchIO", "CImageCodecs"]),
+        .target(name: "SegModels", dependencies: ["Torch", "TorchIO"]),
+        .target(name: "SegEngine", dependencies: ["Torch", "TorchIO", "SegModels", "SegData", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "swiftseg",
-            dependencies: ["SegEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SegEngine", "TorchIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Resources")]),
-        .testTarget(name: "SegModelsTests", dependencies: ["SegModels", "Torch"], resources: [.copy("Resources")]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchIO"], resources: [.copy("Resources")]),
+        .testTarget(name: "SegModelsTests", dependencies: ["SegModels", "Torch", "TorchIO"], resources: [.copy("Resources")]),
         .testTarget(name: "SegDataTests", dependencies: ["SegData"], resources: [.copy("Resources")]),
         .testTarget(name: "SegEngineTests", dependencies: ["SegEngine"]),
     ],

@@ -1,5 +1,6 @@
 import Foundation
 import Torch
+import TorchIO
 
 // Hugging Face SegFormer checkpoint folders (what `save_pretrained` writes and the Hub serves, e.g.
 // nvidia/segformer-b0-finetuned-ade-512-512): `config.json` describes the architecture and the classes,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TorchIO
 import SegEngine
 
 struct FlopsCommand: ParsableCommand {

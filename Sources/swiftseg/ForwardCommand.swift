@@ -3,6 +3,7 @@ import Foundation
 import SegEngine
 import SegModels
 import Torch
+import TorchIO
 
 /// Runs a model on a stored tensor and writes every intermediate output: for checking a weight conversion
 /// against the official implementation.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Torch
+import TorchIO
 import SegModels
 @testable import SegEngine
 

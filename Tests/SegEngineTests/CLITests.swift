@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SegData
 import Torch
+import TorchIO
 @testable import SegEngine
 
 /// The `swiftseg` executable, run as a user runs it. The test target cannot import an executable target

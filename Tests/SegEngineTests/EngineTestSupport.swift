@@ -3,6 +3,7 @@ import Testing
 import SegData
 import SegModels
 import Torch
+import TorchIO
 @testable import SegEngine
 
 /// Shared set-up of the training, evaluation and prediction tests: temporary folders, a small synthetic

@@ -2,6 +2,7 @@ import Foundation
 import SegModels
 import Testing
 import Torch
+import TorchIO
 @testable import SegEngine
 
 @Suite("Loading a Hugging Face SegFormer folder for prediction")

@@ -3,6 +3,7 @@ import Testing
 import SegData
 import SegModels
 import Torch
+import TorchIO
 @testable import SegEngine
 
 extension EngineRuns {

@@ -1,5 +1,6 @@
 import Foundation
 import Torch
+import TorchIO
 
 /// Locates test data: small fixtures are checked in under Resources/; large ones (parity-t) are read
 /// from the reference folder beside the checkout (`../shared/reference`, or $SWIFTSEG_REFERENCE).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Torch
+import TorchIO
 @testable import SegModels
 
 @Suite("LRFormer on arbitrary input sizes")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Torch
+import TorchIO
 @testable import SegModels
 
 /// A temporary folder removed when the value goes away.

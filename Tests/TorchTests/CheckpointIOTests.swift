@@ -1,9 +1,11 @@
 import Foundation
+
 import Testing
-@testable import Torch
+@testable import TorchIO
+import Torch
 
 /// Checkpoint IO without libtorch: safetensors, the zip and legacy `torch.save` formats, the
-/// pickle VM, and that malformed files throw `TorchError` instead of trapping.
+/// pickle VM, and that malformed files throw `TorchIOError` instead of trapping.
 @Suite("CheckpointIO")
 struct CheckpointIOTests {
     // MARK: - Fixtures
@@ -89,11 +91,11 @@ struct CheckpointIOTests {
         try SafeTensors.write(HostTensorDict(), to: url)
         #expect(try SafeTensors.read(url).isEmpty)
         #expect(try SafeTensors.readMetadata(url).isEmpty)
-        #expect(throws: TorchError.self) {
+        #expect(throws: TorchIOError.self) {
             try SafeTensors.write(HostTensorDict([("__metadata__", HostTensor(dtype: .uint8, shape: [], bytes: Data([1])))]), to: url)
         }
         // A folder that does not exist is an error, not a crash.
-        #expect(throws: TorchError.self) {
+        #expect(throws: TorchIOError.self) {
             try SafeTensors.write(HostTensorDict(), to: folder.appendingPathComponent("missing/x.safetensors"))
         }
     }
@@ -167,7 +169,7 @@ struct CheckpointIOTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("bad.safetensors")
         try #require(Self.malformedSafetensors.first { $0.0 == name }).1.write(to: url)
-        let error = #expect(throws: TorchError.self) { try SafeTensors.read(url) }
+        let error = #expect(throws: TorchIOError.self) { try SafeTensors.read(url) }
         #expect(error?.operation == "safetensors")
         #expect(error?.message.hasPrefix("bad.safetensors: ") == true)
     }
@@ -179,9 +181,9 @@ struct CheckpointIOTests {
         let url = folder.appendingPathComponent("cut.safetensors")
         for length in [4, 8, 100, 23_679, full.count / 2, full.count - 1] {
             try full.prefix(length).write(to: url)
-            #expect(throws: TorchError.self, "length \(length)") { try SafeTensors.read(url) }
+            #expect(throws: TorchIOError.self, "length \(length)") { try SafeTensors.read(url) }
         }
-        #expect(throws: TorchError.self) { try SafeTensors.read(folder.appendingPathComponent("absent.safetensors")) }
+        #expect(throws: TorchIOError.self) { try SafeTensors.read(folder.appendingPathComponent("absent.safetensors")) }
     }
 
     // MARK: - PyTorch checkpoints
@@ -231,7 +233,7 @@ struct CheckpointIOTests {
         let url = folder.appendingPathComponent(file)
         for length in [0, 1, 10, 30, 200, 5_000, full.count / 2, full.count - 30, full.count - 1] {
             try full.prefix(length).write(to: url)
-            let error = #expect(throws: TorchError.self, "\(file) cut to \(length) bytes") { try PyTorchCheckpoint.read(url) }
+            let error = #expect(throws: TorchIOError.self, "\(file) cut to \(length) bytes") { try PyTorchCheckpoint.read(url) }
             #expect(error?.operation == "checkpoint")
             #expect(error?.message.hasPrefix("\(file): ") == true)
         }
@@ -243,18 +245,18 @@ struct CheckpointIOTests {
         let url = folder.appendingPathComponent("x.pth")
         var rng = SplitMix64(seed: 1)
         try Data((0 ..< 4096).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).write(to: url)
-        #expect(throws: TorchError.self) { try PyTorchCheckpoint.read(url) }
+        #expect(throws: TorchIOError.self) { try PyTorchCheckpoint.read(url) }
 
         try Data(contentsOf: Self.parity("input.safetensors")).write(to: url)
-        let safetensorsError = #expect(throws: TorchError.self) { try PyTorchCheckpoint.read(url) }
+        let safetensorsError = #expect(throws: TorchIOError.self) { try PyTorchCheckpoint.read(url) }
         #expect(safetensorsError?.message.contains("safetensors") == true)
 
         // A pickle that is not a torch.save file, and a zip without data.pkl.
         try Data([0x80, 0x02, 0x4B, 0x05, 0x2E]).write(to: url)
-        #expect(throws: TorchError.self) { try PyTorchCheckpoint.read(url) }
+        #expect(throws: TorchIOError.self) { try PyTorchCheckpoint.read(url) }
         try makeZip([("archive/other.txt", Data("hi".utf8))]).write(to: url)
-        #expect(throws: TorchError.self) { try PyTorchCheckpoint.read(url) }
-        #expect(throws: TorchError.self) { try PyTorchCheckpoint.read(folder.appendingPathComponent("absent.pth")) }
+        #expect(throws: TorchIOError.self) { try PyTorchCheckpoint.read(url) }
+        #expect(throws: TorchIOError.self) { try PyTorchCheckpoint.read(folder.appendingPathComponent("absent.pth")) }
     }
 
     /// The entries of a real checkpoint, to rebuild it with changes.
@@ -281,12 +283,12 @@ struct CheckpointIOTests {
         let entries = try Self.entries(of: "fp16.pth")
 
         try makeZip(entries.filter { $0.0 != "fp16/data/17" }).write(to: url)
-        let missing = #expect(throws: TorchError.self) { try PyTorchCheckpoint.read(url) }
+        let missing = #expect(throws: TorchIOError.self) { try PyTorchCheckpoint.read(url) }
         #expect(missing?.message.contains("fp16/data/17") == true)
         #expect(missing?.message.contains("missing") == true)
 
         try makeZip(entries, method: 8).write(to: url)
-        let deflated = #expect(throws: TorchError.self) { try PyTorchCheckpoint.read(url) }
+        let deflated = #expect(throws: TorchIOError.self) { try PyTorchCheckpoint.read(url) }
         #expect(deflated?.message.contains("deflate") == true)
     }
 
@@ -300,11 +302,11 @@ struct CheckpointIOTests {
         data[slice.startIndex + slice.count / 2] ^= 0x40
         let url = folder.appendingPathComponent("flipped.pth")
         try data.write(to: url)
-        let error = #expect(throws: TorchError.self) { try PyTorchCheckpoint.read(url) }
+        let error = #expect(throws: TorchIOError.self) { try PyTorchCheckpoint.read(url) }
         #expect(error?.message.contains("CRC-32") == true)
     }
 
-    /// Random byte changes must end in a result or a `TorchError`, never a trap. The zip case
+    /// Random byte changes must end in a result or a `TorchIOError`, never a trap. The zip case
     /// mutates data.pkl and repacks it without CRCs (so the pickle VM, not the CRC check, meets
     /// the damage), plus the original file's directory records; the legacy case mutates its
     /// pickles and storage records in place. Deterministic seed, so failures reproduce.
@@ -321,7 +323,7 @@ struct CheckpointIOTests {
         }
         func attempt(_ data: Data) throws -> Bool {
             try data.write(to: url)
-            do { _ = try PyTorchCheckpoint.read(url); return true } catch is TorchError { return false }
+            do { _ = try PyTorchCheckpoint.read(url); return true } catch is TorchIOError { return false }
         }
 
         var entries = try Self.entries(of: "iter_5.pth")
@@ -356,7 +358,7 @@ struct CheckpointIOTests {
         let values = (0 ..< 12).map(Float.init)
         let bytes = values.withUnsafeBytes { Data($0) }
         let storage = TorchStorageRef(key: "0", typeName: "torch.FloatStorage", dtype: .float32, elementOffset: 0, elementCount: 12)
-        let fail = { (m: String) in TorchError("checkpoint", m) }
+        let fail = { (m: String) in TorchIOError("checkpoint", m) }
         // The transpose of a 3x4 matrix: shape [4, 3], strides [1, 4].
         let transposed = try TorchTensorRef(storage: storage, storageOffset: 0, shape: [4, 3], stride: [1, 4])
             .materialize(storageBytes: bytes, fail: fail)
@@ -371,7 +373,7 @@ struct CheckpointIOTests {
         #expect(repeated.floatValues() == [2, 3, 4, 2, 3, 4])
         // Views reaching past the storage, or with mismatched ranks, throw.
         for (offset, shape, stride) in [(10, [3], [1]), (0, [4, 4], [4, 1]), (0, [2], [1, 1]), (0, [Int.max, 2], [Int.max, 1]), (-1, [1], [1])] {
-            #expect(throws: TorchError.self) {
+            #expect(throws: TorchIOError.self) {
                 try TorchTensorRef(storage: storage, storageOffset: offset, shape: shape, stride: stride)
                     .materialize(storageBytes: bytes, fail: fail)
             }
@@ -441,7 +443,7 @@ struct CheckpointIOTests {
         ]
         for stream in streams {
             var unpickler = Unpickler(data: Data(stream), fileName: "bad.pkl")
-            #expect(throws: TorchError.self, "\(stream)") { try unpickler.load() }
+            #expect(throws: TorchIOError.self, "\(stream)") { try unpickler.load() }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TorchIO
 import Testing
 @testable import Torch
 

@@ -2,6 +2,7 @@
 
 import Foundation
 import Torch
+import TorchIO
 
 /// The floating-point type of weights and activations during a run.
 public enum BenchPrecision: String, Sendable, Codable, CaseIterable {

@@ -2,6 +2,7 @@
 
 import Foundation
 import Torch
+import TorchIO
 import SegModels
 
 public enum Benchmark {

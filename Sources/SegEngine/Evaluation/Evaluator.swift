@@ -2,6 +2,7 @@ import Foundation
 import SegData
 import SegModels
 import Torch
+import TorchIO
 
 /// Evaluates a model over a dataset split as mmsegmentation does: test pipeline (AlignResize), whole or
 /// slide inference, optional multi-scale + flip TTA, logits resized to the ORIGINAL label size,

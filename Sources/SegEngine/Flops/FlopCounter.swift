@@ -2,6 +2,7 @@
 // really computes (odd sizes, aspect-preserving pooled grids), never a formula of the architecture.
 
 import Torch
+import TorchIO
 import SegModels
 
 public struct FlopCounterError: Error, CustomStringConvertible, Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import SegData
 import SegModels
 import Torch
+import TorchIO
 
 /// Segments image files: writes a palette label PNG per image and, optionally, a colour overlay.
 public struct Predictor {

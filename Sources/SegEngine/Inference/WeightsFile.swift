@@ -1,5 +1,6 @@
 import Foundation
 import Torch
+import TorchIO
 
 /// Reads model weights from any supported file: safetensors, a PyTorch/mmengine `.pth` checkpoint
 /// (its `state_dict`, DDP `module.` prefixes stripped), or a SwiftSeg training checkpoint folder.

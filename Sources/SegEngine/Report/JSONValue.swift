@@ -3,6 +3,7 @@
 // need: an absent class has a NaN IoU.
 
 import Foundation
+import TorchIO
 import Torch
 
 public enum JSONValue: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import Torch
+import TorchIO
 
 /// A resumable training checkpoint: a folder `iter_<N>` holding `model.safetensors`,
 /// `optimizer.safetensors` and `state.json` (iteration, config, optimiser meta, best score).

@@ -1,5 +1,6 @@
 import CTorch
 import Foundation
+import TorchIO
 
 extension Tensor {
     /// The throwing form of every tensor operation: `try x.checked.matmul(y)` reports libtorch's

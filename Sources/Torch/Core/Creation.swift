@@ -1,5 +1,6 @@
 import CTorch
 import Foundation
+import TorchIO
 
 /// Element types that Swift arrays can hold and libtorch can take directly.
 public protocol TensorElement {

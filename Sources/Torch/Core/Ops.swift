@@ -1,3 +1,4 @@
+import TorchIO
 import CTorch
 
 // The convenient (trapping) forms of the tensor operations, for model code. Each forwards to its

@@ -1,5 +1,6 @@
 import CTorch
 import Foundation
+import TorchIO
 
 /// A libtorch tensor. Each instance owns exactly one handle and frees it in `deinit`.
 /// Operations return new tensors; in-place operations are explicit (suffix `_`).

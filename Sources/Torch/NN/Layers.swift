@@ -1,4 +1,5 @@
 import Foundation
+import TorchIO
 
 /// `nn.Linear` (weight [out, in]).
 public final class Linear: Module {

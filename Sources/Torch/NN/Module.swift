@@ -1,4 +1,5 @@
 import Foundation
+import TorchIO
 
 /// The base of every layer and model. Children, parameters and buffers are registered under the
 /// names PyTorch uses, in PyTorch's order, so `stateDict()` keys equal the official state_dict keys.

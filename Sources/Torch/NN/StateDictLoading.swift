@@ -1,4 +1,5 @@
 import Foundation
+import TorchIO
 
 /// What a checkpoint load found, key by key.
 public struct LoadReport: Sendable, CustomStringConvertible {

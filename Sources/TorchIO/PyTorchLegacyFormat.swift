@@ -10,7 +10,7 @@ struct PyTorchLegacyFormat {
 
     let root: PickleValue
     private let storages: [String: Data]
-    private let fail: (String) -> TorchError
+    private let fail: (String) -> TorchIOError
 
     /// True when `data` starts with a pickle of the legacy magic number.
     static func matches(_ data: Data, fileName: String) -> Bool {
@@ -20,7 +20,7 @@ struct PyTorchLegacyFormat {
         return false
     }
 
-    init(data: Data, fileName: String, fail: @escaping (String) -> TorchError) throws {
+    init(data: Data, fileName: String, fail: @escaping (String) -> TorchIOError) throws {
         self.fail = fail
         var position = 0
         func nextPickle(_ persistentLoad: @escaping (PickleValue) throws -> PickleValue = { _ in .none }) throws -> PickleValue {
@@ -70,7 +70,7 @@ struct PyTorchLegacyFormat {
     /// `(view_key, offset, size)` for storages that are slices of a root storage (old PyTorch).
     private static func storage(persistentID pid: PickleValue,
                                 roots: inout [String: (typeName: String, dtype: DType?, count: Int)],
-                                fail: (String) -> TorchError) throws -> PickleValue {
+                                fail: (String) -> TorchIOError) throws -> PickleValue {
         guard let fields = pid.sequenceValue, let kind = fields.first?.stringValue else {
             throw fail("unsupported persistent id in the legacy pickle")
         }

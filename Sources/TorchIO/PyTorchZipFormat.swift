@@ -7,9 +7,9 @@ struct PyTorchZipFormat {
     let root: PickleValue
     private let zip: ZipReader
     private let prefix: String
-    private let fail: (String) -> TorchError
+    private let fail: (String) -> TorchIOError
 
-    init(data: Data, fileName: String, fail: @escaping (String) -> TorchError) throws {
+    init(data: Data, fileName: String, fail: @escaping (String) -> TorchIOError) throws {
         self.fail = fail
         zip = try ZipReader(data: data, fileName: fileName, operation: "checkpoint")
         // The archive folder's name varies (`archive`, or the file's stem), so find data.pkl.
@@ -31,7 +31,7 @@ struct PyTorchZipFormat {
     }
 
     /// `('storage', storage_type, key, location, numel)`.
-    private static func storage(persistentID pid: PickleValue, fail: (String) -> TorchError) throws -> PickleValue {
+    private static func storage(persistentID pid: PickleValue, fail: (String) -> TorchIOError) throws -> PickleValue {
         guard let fields = pid.sequenceValue, fields.count >= 5, fields[0].stringValue == "storage",
               let key = fields[2].stringValue, let numel = fields[4].intValue
         else { throw fail("unsupported persistent id in data.pkl (expected ('storage', type, key, location, numel))") }
@@ -49,7 +49,7 @@ struct PyTorchZipFormat {
 
 /// Name and element type of a persistent id's storage type: a storage class global
 /// (`torch.FloatStorage`) or, in some writers, a dtype (`torch.float32`).
-func storageType(_ value: PickleValue, fail: (String) -> TorchError) throws -> (String, DType?) {
+func storageType(_ value: PickleValue, fail: (String) -> TorchIOError) throws -> (String, DType?) {
     switch value {
     case let .global(module, name):
         return ("\(module).\(name)", TorchStorageRef.dtype(storageType: name))

@@ -11,7 +11,7 @@ enum AtomicFileWriter {
     static func write(to url: URL, operation: String, _ body: (FileHandle) throws -> Void) throws {
         let folder = url.deletingLastPathComponent()
         let temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        func fail(_ message: String) -> TorchError { TorchError(operation, "\(url.lastPathComponent): \(message)") }
+        func fail(_ message: String) -> TorchIOError { TorchIOError(operation, "\(url.path): \(message)") }
 
         guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
             throw fail("cannot create a temporary file in \(folder.path)")
@@ -23,7 +23,7 @@ enum AtomicFileWriter {
             defer { try? handle.close() }
             try body(handle)
             try handle.synchronize()
-        } catch let error as TorchError {
+        } catch let error as TorchIOError {
             throw error
         } catch {
             throw fail("write failed (\(error.localizedDescription))")

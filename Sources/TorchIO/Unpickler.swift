@@ -49,8 +49,8 @@ struct Unpickler {
 
     // MARK: - Errors
 
-    private func fail(_ message: String) -> TorchError {
-        TorchError(operation, "\(fileName): pickle: \(message) (at byte \(opcodeStart))")
+    private func fail(_ message: String) -> TorchIOError {
+        TorchIOError(operation, "\(fileName): pickle: \(message) (at byte \(opcodeStart))")
     }
 
     // MARK: - Reading bytes

@@ -49,7 +49,7 @@ public enum SafeTensors {
         var offset = 0
         for (name, tensor) in dict.items {
             guard name != "__metadata__" else {
-                throw TorchError("safetensors", "a tensor may not be named __metadata__ (reserved by the format)")
+                throw TorchIOError("safetensors", "a tensor may not be named __metadata__ (reserved by the format)")
             }
             let end = offset + tensor.bytes.count
             let shape = tensor.shape.map(String.init).joined(separator: ",")
@@ -102,7 +102,7 @@ struct SafeTensorsFile {
 
     init(_ url: URL) throws {
         let fileName = url.lastPathComponent
-        func fail(_ message: String) -> TorchError { TorchError("safetensors", "\(fileName): \(message)") }
+        func fail(_ message: String) -> TorchIOError { TorchIOError("safetensors", "\(fileName): \(message)") }
 
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
@@ -156,7 +156,7 @@ struct SafeTensorsFile {
     }
 
     private static func entry(_ name: String, _ value: JSONValue, dataLength: Int,
-                              fail: (String) -> TorchError) throws -> Entry {
+                              fail: (String) -> TorchIOError) throws -> Entry {
         guard let fields = value.objectValue else { throw fail("tensor '\(name)': entry is not an object") }
         func field(_ key: String) -> JSONValue? { fields.first { $0.key == key }?.value }
 

@@ -41,7 +41,7 @@ struct TorchTensorRef {
 
     /// Copies the viewed elements out of `storageBytes` (the root storage's bytes) into a
     /// contiguous row-major tensor. Every index is checked against the bytes first.
-    func materialize(storageBytes: Data, fail: (String) -> TorchError) throws -> HostTensor {
+    func materialize(storageBytes: Data, fail: (String) -> TorchIOError) throws -> HostTensor {
         guard let dtype = storage.dtype else { throw fail("storage type \(storage.typeName) is not supported") }
         guard shape.count == stride.count else { throw fail("shape \(shape) and strides \(stride) differ in rank") }
         guard storageOffset >= 0, stride.allSatisfy({ $0 >= 0 }) else { throw fail("negative storage offset or stride") }

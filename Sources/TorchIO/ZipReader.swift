@@ -38,7 +38,7 @@ struct ZipReader {
         self.data = data
         self.fileName = fileName
         self.operation = operation
-        func fail(_ message: String) -> TorchError { TorchError(operation, "\(fileName): \(message)") }
+        func fail(_ message: String) -> TorchIOError { TorchIOError(operation, "\(fileName): \(message)") }
 
         // The end record is in the last 22 + 65535 (maximum comment) bytes; search backwards.
         let searchStart = max(0, data.count - 22 - 0xFFFF)
@@ -91,7 +91,7 @@ struct ZipReader {
     }
 
     private static func parseCentralRecord(_ data: Data, at position: inout Int, limit: Int, entryNumber: Int,
-                                           fail: (String) -> TorchError) throws -> Entry {
+                                           fail: (String) -> TorchIOError) throws -> Entry {
         let p = position
         guard p + 46 <= limit,
               data.littleEndian(UInt32.self, at: p) == centralFileHeader,
@@ -151,7 +151,7 @@ struct ZipReader {
 
     /// The entry's bytes: a slice of `data`, not a copy (its indices do not start at 0).
     func contents(of entry: Entry) throws -> Data {
-        func fail(_ message: String) -> TorchError { TorchError(operation, "\(fileName): entry '\(entry.name)': \(message)") }
+        func fail(_ message: String) -> TorchIOError { TorchIOError(operation, "\(fileName): entry '\(entry.name)': \(message)") }
         guard entry.flags & 0x1 == 0 else { throw fail("is encrypted") }
         guard entry.method == 0 else {
             let method = entry.method == 8 ? "deflate-compressed" : "compressed with method \(entry.method)"

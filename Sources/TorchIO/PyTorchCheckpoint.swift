@@ -24,7 +24,7 @@ public struct PyTorchCheckpoint: Sendable {
     /// storages are read.
     public static func read(_ url: URL) throws -> PyTorchCheckpoint {
         let fileName = url.lastPathComponent
-        let fail = { (message: String) in TorchError("checkpoint", "\(fileName): \(message)") }
+        let fail = { (message: String) in TorchIOError("checkpoint", "\(fileName): \(message)") }
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
@@ -62,7 +62,7 @@ public struct PyTorchCheckpoint: Sendable {
     }
 
     /// The dict that holds the tensors.
-    private static func stateDictSource(_ top: PickleDict, fail: (String) -> TorchError) throws -> PickleDict {
+    private static func stateDictSource(_ top: PickleDict, fail: (String) -> TorchIOError) throws -> PickleDict {
         for key in ["state_dict", "model", "module"] {
             switch top[key] {
             case let .dict(dict)?: return dict
@@ -80,7 +80,7 @@ public struct PyTorchCheckpoint: Sendable {
 
     /// Copies every tensor of `source` out of its storage, stripping DDP's `module.` prefix.
     private static func materialize(_ source: PickleDict, storageBytes: (TorchStorageRef) throws -> Data,
-                                    fail: @escaping (String) -> TorchError) throws -> HostTensorDict {
+                                    fail: @escaping (String) -> TorchIOError) throws -> HostTensorDict {
         var result = HostTensorDict()
         for (keyValue, value) in source.entries {
             // Non-tensor entries (None buffers, `_extra_state`) carry no weights.
