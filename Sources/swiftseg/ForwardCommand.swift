@@ -21,7 +21,7 @@ struct ForwardCommand: ParsableCommand {
         let weightsURL = try existingPath(weights, "weights")
         let inputURL = try existingPath(input, "input")
         let device = try deviceOptions.resolve()
-        let model = try ModelZoo.build(options.model, numClasses: options.numClasses)
+        let model = try ModelRegistry.build(options.model, numClasses: options.numClasses)
         guard let parity = model as? IntermediateOutputs else {
             throw ValidationError("\(options.model) does not expose intermediate outputs")
         }

@@ -11,7 +11,7 @@ struct InspectCommand: ParsableCommand {
     @Flag(name: .long, help: "Machine-readable output.") var json = false
 
     func run() throws {
-        let model = try ModelZoo.build(options.model, numClasses: options.numClasses)
+        let model = try ModelRegistry.build(options.model, numClasses: options.numClasses)
         let entries = model.stateDict()
         if json {
             let list: [[Any]] = entries.map { [$0.0, $0.1.shape, $0.1.dtype.description] }

@@ -6,11 +6,17 @@ struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "models", abstract: "List every model with its parameter count.")
 
     func run() throws {
-        print("name".padding(toLength: 18, withPad: " ", startingAt: 0) + "params".leftPadded(14) + "  classes  description")
-        for e in ModelZoo.entries {
-            let count = try ModelZoo.build(e.name).parameterCount
-            print(e.name.padding(toLength: 18, withPad: " ", startingAt: 0) + count.grouped.leftPadded(14)
-                  + String(e.defaultClasses).leftPadded(9) + "  " + e.summary)
+        let width = ModelRegistry.names.map(\.count).max()! + 2
+        for family in ModelRegistry.families {
+            print("\(family.title): \(family.reference)")
+            print("  " + "name".padding(toLength: width, withPad: " ", startingAt: 0) + "params".leftPadded(14) + "  classes  description")
+            for v in family.variants {
+                let count = try ModelRegistry.build(v.name).parameterCount
+                let classes = v.kind == .backbone ? "-" : String(v.defaultClasses)
+                print("  " + v.name.padding(toLength: width, withPad: " ", startingAt: 0) + count.grouped.leftPadded(14)
+                      + classes.leftPadded(9) + "  " + v.summary)
+            }
+            print("")
         }
     }
 }

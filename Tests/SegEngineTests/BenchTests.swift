@@ -45,7 +45,7 @@ struct BenchTests {
             BenchOptions(models: ["lrformer-tiny"], sizes: [InputSize(square: 64)], batch: 0),
         ]
         for options in bad { #expect(throws: BenchmarkError.self) { try Benchmark.run(options) } }
-        #expect(throws: TorchError.self) { try Benchmark.run(models: ["no-such-model"], sizes: [64], warmup: 0, repeats: 1) }
+        #expect(throws: ModelError.self) { try Benchmark.run(models: ["no-such-model"], sizes: [64], warmup: 0, repeats: 1) }
     }
 
     @Test("peak memory on the CPU sees a 64 MiB allocation")
@@ -109,7 +109,7 @@ struct BenchTests {
         #expect(r.latency.medianMs > 0 && r.imagesPerSecond > 0)
 
         // The step really updates the weights.
-        let model = try ModelZoo.segmentation("lrformer-tiny")
+        let model = try ModelRegistry.segmentation("lrformer-tiny")
         let step = TrainingStep(model: model, input: Tensor.randn([2, 3, 64, 64]))
         let weight = try #require(model.parameters.first)
         let before = try weight.detach().clone().checked.toArray(Float.self)

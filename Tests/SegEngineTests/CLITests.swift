@@ -99,7 +99,7 @@ struct CLITests {
     func models() throws {
         let r = try SwiftSegBinary.run(["models"])
         #expect(r.exited && r.status == 0, "\(r.stderr)")
-        let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("lrformer-t ") }
+        let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("  lrformer-t ") }
         #expect(line?.contains("13,264,894") == true, "\(r.stdout)")
         #expect(r.stdout.contains("lrformer-tiny"))
     }

@@ -44,7 +44,7 @@ extension EngineRuns {
             let winner = counts.indices.max { counts[$0] < counts[$1] }!
             #expect(valid > 0 && counts[winner] < valid, "the check needs more than one class in the labels")
 
-            let model = try ModelZoo.segmentation("lrformer-tiny", numClasses: dataset.numClasses)
+            let model = try ModelRegistry.segmentation("lrformer-tiny", numClasses: dataset.numClasses)
             try EngineFixtures.constantPrediction(model, winner: winner)
             let metrics = try Evaluator(workers: 1).evaluate(model, dataset: dataset, pipeline: Self.pipeline)
 
@@ -91,7 +91,7 @@ extension EngineRuns {
             let odd = SegmentationInference.probabilities(echo, x, mode: .slide(crop: (96, 50), stride: (40, 37)), outputSize: (80, 112))
             #expect(Self.maxDifference(whole, odd) < 1e-6)
 
-            let model = try ModelZoo.segmentation("lrformer-tiny", numClasses: 4)
+            let model = try ModelRegistry.segmentation("lrformer-tiny", numClasses: 4)
             try EngineFixtures.constantPrediction(model, winner: 3)
             model.eval()
             let a = SegmentationInference.probabilities(model, x, mode: .whole, outputSize: (40, 56))
@@ -105,7 +105,7 @@ extension EngineRuns {
             var pixels = [UInt8](repeating: 0, count: 70 * 50 * 3)
             for i in pixels.indices { pixels[i] = UInt8((i * 37 + i / 211) % 256) }
             let image = Image(width: 70, height: 50, channels: 3, pixels: pixels)
-            let model = try ModelZoo.segmentation("lrformer-tiny", numClasses: 5)
+            let model = try ModelRegistry.segmentation("lrformer-tiny", numClasses: 5)
             model.eval()
             let tta = TestTimeAugmentation(scale: (256, 64), scales: [0.5, 1.0, 1.5], flip: true)
             let evaluator = Evaluator(tta: tta, workers: 1)

@@ -117,13 +117,13 @@ struct FlopCounterOperatorTests {
 
     @Test("bad inputs are thrown errors, not traps")
     func invalidInput() throws {
-        let model = try ModelZoo.segmentation("lrformer-tiny")
+        let model = try ModelRegistry.segmentation("lrformer-tiny")
         #expect(throws: FlopCounterError.self) { try FlopCounter.count(model: model, input: [1, 3, 16, 64]) }
         #expect(throws: FlopCounterError.self) { try FlopCounter.count(model: model, input: [1, 4, 64, 64]) }
         #expect(throws: FlopCounterError.self) { try FlopCounter.count(model: model, input: [1, 3, 64]) }
         #expect(throws: FlopCounterError.self) { try InputSize(parsing: "12x") }
         #expect(try InputSize(parsing: "1024x2048") == InputSize(1024, 2048))
-        #expect(throws: FlopCounterError.self) { try FlopsTool.run(FlopsOptions(models: ["lrformer-zz-backbone"])) }
+        #expect(throws: ModelError.self) { try FlopsTool.run(FlopsOptions(models: ["lrformer-zz-backbone"])) }
     }
 
     @Test("text and JSON renderings carry the figures")
@@ -207,16 +207,16 @@ struct FlopReferenceLRFormerTests {
 }
 
 func segFormerRegistered() -> Bool {
-    let names = ModelZoo.names
+    let names = ModelRegistry.names
     let ok = (0...5).allSatisfy { names.contains("segformer-b\($0)") }
-    if !ok { print("FlopReferenceSegFormerTests skipped: ModelZoo has no segformer-b0..b5 entries") }
+    if !ok { print("FlopReferenceSegFormerTests skipped: ModelRegistry has no segformer-b0..b5 entries") }
     return ok
 }
 
 /// SegFormer (Hugging Face layout, attention as two products) against flops.md; skipped, saying why, while
 /// the model zoo has no `segformer-b*` entries.
 @Suite("FLOP counter: SegFormer against flops.md", .serialized,
-       .enabled(if: segFormerRegistered(), "SegFormer is not registered in ModelZoo (segformer-b0..b5) yet"))
+       .enabled(if: segFormerRegistered(), "SegFormer is not registered in ModelRegistry (segformer-b0..b5) yet"))
 struct FlopReferenceSegFormerTests {
     static let cases = (0...5).map { FlopReferenceCase(model: "segformer-b\($0)", height: 512, width: 512, numClasses: 150) }
         + [FlopReferenceCase(model: "segformer-b5", height: 640, width: 640, numClasses: 150)]

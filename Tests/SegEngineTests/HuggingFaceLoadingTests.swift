@@ -15,7 +15,7 @@ struct HuggingFaceLoadingTests {
         // HF's SegformerConfig defaults are MiT-B0 with a 256-channel head; only the labels are given.
         let config = #"{"model_type": "segformer", "num_labels": 3, "id2label": {"0": "road", "1": "car", "2": "sky"}}"#
         try Data(config.utf8).write(to: dir.appendingPathComponent("config.json"))
-        let source = try ModelZoo.segmentation("segformer-b0", numClasses: 3)
+        let source = try ModelRegistry.segmentation("segformer-b0", numClasses: 3)
         var weights = HostTensorDict()
         for (k, t) in source.stateDict() { weights[k] = try t.host() }
         try SafeTensors.write(weights, to: dir.appendingPathComponent("model.safetensors"))

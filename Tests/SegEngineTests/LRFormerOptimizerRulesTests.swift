@@ -12,7 +12,7 @@ struct LRFormerOptimizerRulesTests {
     func rules() throws {
         let config = try TrainConfig.preset(model: "lrformer-t", dataset: .ade20k)
         let rules = config.paramGroupRules
-        let model = try ModelZoo.segmentation("lrformer-t", numClasses: 150)
+        let model = try ModelRegistry.segmentation("lrformer-t", numClasses: 150)
         let names = model.namedParameters().map { $0.0 }
 
         for name in names {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SegModels
 import Torch
 @testable import SegEngine
 

@@ -26,7 +26,7 @@ extension EngineRuns {
 
         /// A 6-class `lrformer-tiny` written as a bare safetensors state_dict.
         static func writeTinyCheckpoint(in dir: URL, classes: Int = 6) throws -> URL {
-            let model = try ModelZoo.segmentation("lrformer-tiny", numClasses: classes)
+            let model = try ModelRegistry.segmentation("lrformer-tiny", numClasses: classes)
             let url = dir.appendingPathComponent("tiny.safetensors")
             try SafeTensors.write(EngineFixtures.hostStateDict(model), to: url)
             return url

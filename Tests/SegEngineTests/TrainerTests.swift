@@ -195,7 +195,7 @@ extension EngineRuns {
         // MARK: - Checkpoint folders
 
         static func checkpointParts() throws -> (model: any SegmentationModel, optimizer: AdamW, state: TrainingCheckpoint.State) {
-            let model = try ModelZoo.segmentation("lrformer-tiny", numClasses: 3)
+            let model = try ModelRegistry.segmentation("lrformer-tiny", numClasses: 3)
             let optimizer = AdamW(model: model, lr: 1e-3, weightDecay: 0.01)
             let config = try TrainConfig.preset(model: "lrformer-tiny", dataset: .synth)
             let state = TrainingCheckpoint.State(iteration: 5, seed: 0, bestMIoU: nil, bestIteration: nil, optimizerMeta: [:],

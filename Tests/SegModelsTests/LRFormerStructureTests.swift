@@ -16,7 +16,7 @@ struct LRFormerStructureTests {
             model = encoder
             ours = encoder.stateDict()
         } else {
-            let seg = try ModelZoo.segmentation("lrformer-\(variant)", numClasses: manifest.numClasses ?? 150)
+            let seg = try ModelRegistry.segmentation("lrformer-\(variant)", numClasses: manifest.numClasses ?? 150)
             model = seg
             ours = seg.stateDict()
         }
@@ -37,7 +37,7 @@ struct LRFormerStructureTests {
     func paramTotals() throws {
         let expected = ["lrformer-t": 13_264_894, "lrformer-s": 32_223_670, "lrformer-b": 67_505_406, "lrformer-l": 110_979_750]
         for (name, count) in expected {
-            #expect(try ModelZoo.build(name, numClasses: 150).parameterCount == count, "\(name)")
+            #expect(try ModelRegistry.build(name, numClasses: 150).parameterCount == count, "\(name)")
         }
     }
 
@@ -53,7 +53,7 @@ struct LRFormerStructureTests {
 
     @Test("classifier: query pooled to 7, Linear head on pooled F4")
     func classifier() throws {
-        let model = try ModelZoo.build("lrformer-t-cls", numClasses: 10) as! LRFormerClassifier
+        let model = try ModelRegistry.build("lrformer-t-cls", numClasses: 10) as! LRFormerClassifier
         #expect(model.backbone.config.querySize == 7)
         let out = Torch.inferenceMode { model.eval()(Tensor.randn([2, 3, 224, 224])) }
         #expect(out.shape == [2, 10])
@@ -62,8 +62,8 @@ struct LRFormerStructureTests {
 
     @Test("unknown model names and bad class counts throw")
     func errors() {
-        #expect(throws: TorchError.self) { try ModelZoo.build("lrformer-q") }
-        #expect(throws: TorchError.self) { try ModelZoo.build("lrformer-t", numClasses: 0) }
-        #expect(throws: TorchError.self) { try ModelZoo.segmentation("lrformer-t-cls") }
+        #expect(throws: ModelError.self) { try ModelRegistry.build("lrformer-q") }
+        #expect(throws: ModelError.self) { try ModelRegistry.build("lrformer-t", numClasses: 0) }
+        #expect(throws: ModelError.self) { try ModelRegistry.segmentation("lrformer-t-cls") }
     }
 }

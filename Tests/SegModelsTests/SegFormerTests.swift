@@ -53,7 +53,7 @@ struct SegFormerStructureTests {
     @Test("keys, order, shapes, dtypes and parameter counts equal the manifest", arguments: ["b0", "b1", "b2", "b3", "b4", "b5"])
     func manifest(variant: String) throws {
         let manifest = try Manifest(Fixtures.resource("segformer/manifest-\(variant).json"))
-        let model = try ModelZoo.segmentation("segformer-\(variant)", numClasses: 150) as! SegFormerSegmentation
+        let model = try ModelRegistry.segmentation("segformer-\(variant)", numClasses: 150) as! SegFormerSegmentation
         let entries = model.stateDict().map { ManifestEntry(key: $0.0, shape: $0.1.shape, dtype: $0.1.dtype.description) }
         #expect(entries.count == manifest.entries.count)
         for (a, b) in zip(entries, manifest.entries) where a != b {
@@ -68,15 +68,16 @@ struct SegFormerStructureTests {
 
     @Test("zoo entries, defaults and the SegFormer recipe's optimiser rules")
     func zoo() throws {
-        #expect(Array(ModelZoo.names.filter { $0.hasPrefix("segformer-") }) == (0...5).map { "segformer-b\($0)" })
-        let model = try ModelZoo.segmentation("segformer-b2") as! SegFormerSegmentation
+        #expect(Array(ModelRegistry.names.filter { $0.hasPrefix("segformer-") }) == (0...5).map { "segformer-b\($0)" })
+        let model = try ModelRegistry.segmentation("segformer-b2") as! SegFormerSegmentation
         #expect(model.numClasses == 150)
         #expect(model.outputStride == 4)
         #expect(model.name == "segformer-b2")
         #expect(model.config.variantName == "b2")
-        #expect(model.optimizerRules["head"]?.lrMult == 10)
-        #expect(model.optimizerRules["norm"]?.decayMult == 0)
-        #expect(model.optimizerRules["pos_block"]?.decayMult == 0)
+        let rules = ModelFamily.segformer.recipe(.ade20k, "segformer-b2").value.paramRules
+        #expect(rules["head"]?.lrMult == 10)
+        #expect(rules["norm"]?.decayMult == 0)
+        #expect(rules["pos_block"]?.decayMult == 0)
         // Every norm parameter of the encoder contains "norm"; every head parameter contains "head".
         let names = model.namedParameters().map { $0.0 }
         #expect(names.filter { $0.hasPrefix("decode_head.") }.allSatisfy { $0.contains("head") })
@@ -123,7 +124,7 @@ struct SegFormerParityTests {
             print("SKIPPED: segformer/parity-b0 fixture (12 MB) not found beside the checkout; set SWIFTSEG_REFERENCE")
             return
         }
-        let model = try ModelZoo.segmentation("segformer-b0", numClasses: 150) as! SegFormerSegmentation
+        let model = try ModelRegistry.segmentation("segformer-b0", numClasses: 150) as! SegFormerSegmentation
         try model.load(stateDict: SafeTensors.read(ref.appendingPathComponent("weights.safetensors")), strict: true)
         try Self.check(model, fixture: ref, label: "state_dict")
     }

@@ -17,7 +17,7 @@ public enum Benchmark {
     public static func run(_ options: BenchOptions, progress: ((String) -> Void)? = nil) throws -> [BenchResult] {
         try options.validate()
         // Resolve every name before the first (long) measurement.
-        for name in options.models { _ = try ModelZoo.entry(name) }
+        for name in options.models { _ = try ModelRegistry.variant(name) }
         var results: [BenchResult] = []
         for name in options.models {
             for size in options.sizes {
@@ -34,7 +34,7 @@ public enum Benchmark {
     static func measure(_ name: String, size: InputSize, options: BenchOptions) throws -> BenchResult {
         let device = options.device, dtype = options.precision.dtype
         let window = MemoryProbe.start(device: device)
-        let model = try ModelZoo.segmentation(name, numClasses: options.numClasses)
+        let model = try ModelRegistry.segmentation(name, numClasses: options.numClasses)
         model.to(device: device, dtype: dtype)
         let x = try Tensor.Checked.randn([options.batch, 3, size.height, size.width], dtype: dtype, device: device)
 

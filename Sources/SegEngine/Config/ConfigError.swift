@@ -1,6 +1,7 @@
 // Errors from reading, merging and checking a training config, worded for the person who wrote the file.
 
 import Foundation
+import SegModels
 import Yams
 
 public enum ConfigError: Error, Equatable, CustomStringConvertible {
@@ -22,8 +23,8 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible {
         case let .invalidValue(path, message): return "config \(path): \(message)"
         case .syntax(let message): return "config syntax error: \(message)"
         case .unknownModel(let name):
-            return "no training preset for model '\(name)': expected a name starting with "
-                + ModelFamily.allCases.map { "'\($0.rawValue)-'" }.joined(separator: ", ")
+            return "no training preset for model '\(name)': expected one of "
+                + ModelRegistry.variants.filter { $0.kind == .segmentation }.map(\.name).joined(separator: ", ")
         case let .cannotRead(path, reason): return "cannot read config \(path): \(reason)"
         case .invalid(let problems):
             return "invalid config:\n" + problems.map { "  - " + $0 }.joined(separator: "\n")

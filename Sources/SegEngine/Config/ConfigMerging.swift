@@ -69,6 +69,11 @@ extension KeyedDecodingContainer {
     func merge<T: ConfigSection>(_ value: inout T, _ key: Key) throws {
         if contains(key) { try value.merge(from: superDecoder(forKey: key)) }
     }
+
+    /// A section that is also decodable as a whole still merges field by field.
+    func merge<T: ConfigSection & Decodable>(_ value: inout T, _ key: Key) throws {
+        if contains(key) { try value.merge(from: superDecoder(forKey: key)) }
+    }
 }
 
 /// Close known keys for a misspelt one: same letters ignoring case, `_` and `-` (so mmseg's snake_case

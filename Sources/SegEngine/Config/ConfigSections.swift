@@ -1,6 +1,7 @@
 // The sections of a training config. Keys in files are these property names (camelCase).
 
 import Foundation
+import SegModels
 import Torch
 
 public struct DatasetConfig: Equatable, Sendable, ConfigSection {
@@ -212,42 +213,30 @@ public struct AugmentationConfig: Equatable, Sendable, ConfigSection, Encodable 
     }
 }
 
-/// How validation and testing run.
-public struct TestConfig: Equatable, Sendable, ConfigSection {
-    public var mode: TestMode
-    /// Keep-ratio resize before inference (long, short).
-    public var scale: ResizeScale
-    /// Round the resized size to a multiple of this ("AlignResize"); nil to keep it as resized.
-    public var sizeDivisor: Int?
-    /// Slide mode: crop size and stride.
-    public var slideCrop: Size2D
-    public var slideStride: Size2D
+/// How validation and testing run: the family's official `TestProtocol`, overridable field by field.
+public typealias TestConfig = TestProtocol
 
-    public init(mode: TestMode, scale: ResizeScale, sizeDivisor: Int? = nil, slideCrop: Size2D, slideStride: Size2D) {
-        self.mode = mode
-        self.scale = scale
-        self.sizeDivisor = sizeDivisor
-        self.slideCrop = slideCrop
-        self.slideStride = slideStride
-    }
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case mode, scale, sizeDivisor, slideCrop, slideStride }
+extension TestProtocol: ConfigSection {
+    enum MergeKeys: String, CodingKey, CaseIterable { case mode, scale, sizeDivisor, slideCrop, slideStride, tta }
 
     mutating func merge(from decoder: Decoder) throws {
-        let c = try decoder.configContainer(keyedBy: CodingKeys.self)
+        let c = try decoder.configContainer(keyedBy: MergeKeys.self)
         try c.merge(&mode, .mode)
         try c.merge(&scale, .scale)
         try c.merge(&sizeDivisor, .sizeDivisor)
         try c.merge(&slideCrop, .slideCrop)
         try c.merge(&slideStride, .slideStride)
+        try c.merge(&tta, .tta)
     }
+}
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(mode, forKey: .mode)
-        try c.encode(scale, forKey: .scale)
-        try c.encode(sizeDivisor, forKey: .sizeDivisor)  // explicit null: "no divisor" must survive a reload
-        try c.encode(slideCrop, forKey: .slideCrop)
-        try c.encode(slideStride, forKey: .slideStride)
+extension TTAProtocol: ConfigSection {
+    enum MergeKeys: String, CodingKey, CaseIterable { case ratios, flip, rule }
+
+    mutating func merge(from decoder: Decoder) throws {
+        let c = try decoder.configContainer(keyedBy: MergeKeys.self)
+        try c.merge(&ratios, .ratios)
+        try c.merge(&flip, .flip)
+        try c.merge(&rule, .rule)
     }
 }

@@ -52,7 +52,7 @@ public enum FlopCounter {
     public static func count(modelNamed name: String, height: Int, width: Int, numClasses: Int? = nil,
                              batch: Int = 1) throws -> FlopReport {
         try validate([batch, 3, height, width], channels: 3)
-        let model = try ModelZoo.segmentation(name, numClasses: numClasses)
+        let model = try ModelRegistry.segmentation(name, numClasses: numClasses)
         return try count(model: model, input: [batch, 3, height, width])
     }
 

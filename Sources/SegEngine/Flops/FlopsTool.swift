@@ -86,22 +86,16 @@ public enum FlopsTool {
         return FlopsOutput(reports: reports, text: text, json: json, files: files)
     }
 
-    /// A counting function for a zoo name: segmentation models trace `logits`, "-backbone" names an LRFormer
-    /// encoder's `features` (scoped "backbone"), classifiers their plain forward.
+    /// A counting function for a model name: segmentation models trace `logits`, backbones their `features`
+    /// (scoped "backbone"), classifiers their plain forward.
     static func makeCounter(_ name: String, numClasses: Int?) throws -> ([Int]) throws -> FlopReport {
         let lower = name.lowercased()
-        if lower.hasPrefix("lrformer-"), lower.hasSuffix("-backbone") {
-            let variant = String(lower.dropFirst("lrformer-".count).dropLast("-backbone".count))
-            guard let config = LRFormerConfig.variants.first(where: { $0.name == variant })?.config else {
-                throw FlopCounterError("unknown LRFormer variant '\(variant)' in '\(name)'; available: "
-                    + LRFormerConfig.variants.map(\.name).joined(separator: ", "))
-            }
-            let encoder = LRFormerEncoder(config)
-            return { try FlopCounter.count(module: encoder, name: lower, input: $0, scope: "backbone") { encoder.features($0) } }
-        }
-        let module = try ModelZoo.build(name, numClasses: numClasses)
+        let module = try ModelRegistry.build(lower, numClasses: numClasses)
         if let model = module as? any SegmentationModel {
             return { try FlopCounter.count(model: model, input: $0) }
+        }
+        if let encoder = module as? any FeatureExtractor {
+            return { try FlopCounter.count(module: encoder, name: lower, input: $0, scope: "backbone") { encoder.features($0) } }
         }
         return { try FlopCounter.count(module: module, name: lower, input: $0) { module($0) } }
     }

@@ -28,7 +28,7 @@ public enum ModelLoader {
         }
         let contents = try WeightsFile.read(checkpoint)
         // Class count: explicit, else the checkpoint's classifier shape.
-        let probe = try ModelZoo.segmentation(name, numClasses: numClasses ?? 1)
+        let probe = try ModelRegistry.segmentation(name, numClasses: numClasses ?? 1)
         var k = numClasses
         if k == nil {
             guard let w = contents.tensors[probe.classifierKey] else {
@@ -36,7 +36,7 @@ public enum ModelLoader {
             }
             k = w.shape[0]
         }
-        let model = try ModelZoo.segmentation(name, numClasses: k!)
+        let model = try ModelRegistry.segmentation(name, numClasses: k!)
         try model.load(stateDict: contents.tensors, strict: true)
         model.eval().to(device: device)
 

@@ -55,7 +55,7 @@ public final class Trainer {
         let valSet = try? DataSetup.dataset(config, split: .val)
         // The initial weights are a function of the seed too, so that two runs of one config are the same run.
         Torch.manualSeed(UInt64(config.seed))
-        let model = try ModelZoo.segmentation(config.model, numClasses: trainSet.numClasses)
+        let model = try ModelRegistry.segmentation(config.model, numClasses: trainSet.numClasses)
         if let w = options.initialWeights {
             let report = try model.load(stateDict: WeightsFile.read(w).tensors, strict: false)
             log("loaded \(w.lastPathComponent): \(report)")

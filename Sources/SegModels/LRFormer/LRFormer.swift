@@ -269,9 +269,6 @@ public final class LRFormerSegmentation: Module, SegmentationModel {
     public var numClasses: Int { decodeHead.numClasses }
     public var outputStride: Int { 8 }
     public var classifierKey: String { "decode_head.conv_seg.weight" }
-    /// The official recipe: decode head lr x10, no weight decay on norms (mmengine custom_keys).
-    public static let optimizerRules: [String: ParamRule] = ["head": ParamRule(lrMult: 10), "norm": ParamRule(decayMult: 0)]
-    public var optimizerRules: [String: ParamRule] { Self.optimizerRules }
 
     public init(name: String, config: LRFormerConfig, numClasses: Int) {
         precondition(config.decoderChannels != nil, "LRFormerSegmentation needs decoderChannels")

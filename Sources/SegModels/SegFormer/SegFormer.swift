@@ -332,11 +332,6 @@ public final class SegFormerSegmentation: Module, SegmentationModel {
     public var numClasses: Int { decodeHead.numClasses }
     public var outputStride: Int { config.strides[0] }
     public var classifierKey: String { "decode_head.classifier.weight" }
-    /// mmseg's SegFormer recipe: head lr x10, no weight decay on norms (`pos_block` has no match in MiT; kept
-    /// as upstream lists it).
-    public static let optimizerRules: [String: ParamRule] =
-        ["pos_block": ParamRule(decayMult: 0), "norm": ParamRule(decayMult: 0), "head": ParamRule(lrMult: 10)]
-    public var optimizerRules: [String: ParamRule] { Self.optimizerRules }
     /// Smaller inputs trap in the spatial-reduction convs: 29 for the standard stage layout.
     public var minimumInputSize: Int { config.minimumInputSize }
 
@@ -363,15 +358,5 @@ public final class SegFormerSegmentation: Module, SegmentationModel {
         var out = ["logits": decodeHead(f)]
         for (i, t) in f.enumerated() { out["stage\(i + 1)"] = t }
         return out
-    }
-}
-
-extension ModelZoo {
-    static var segformerEntries: [Entry] {
-        SegFormerConfig.variants.map { v, config in
-            Entry(name: "segformer-\(v)",
-                  summary: "SegFormer-\(v.uppercased()): MiT-\(v.uppercased()) + All-MLP head (\(config.decoderHiddenSize) ch)",
-                  defaultClasses: 150) { SegFormerSegmentation(name: "segformer-\(v)", config: config, numClasses: $0) }
-        }
     }
 }

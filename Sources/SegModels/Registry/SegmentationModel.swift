@@ -1,21 +1,23 @@
 import Torch
 
-/// What every segmentation model in SwiftSeg offers: logits at its own stride, prediction at input
-/// size, and its optimiser rules. LRFormer, SegFormer, AFFormer and SegViT all conform.
+/// What every segmentation model in SwiftSeg offers: logits at its own stride, prediction at input size,
+/// and the outputs its family's loss trains on.
 public protocol SegmentationModel: Module {
     var name: String { get }
     var numClasses: Int { get }
     /// Stride of `logits` relative to the input.
     var outputStride: Int { get }
-    /// Name-substring rules for learning-rate and weight-decay multipliers.
-    var optimizerRules: [String: ParamRule] { get }
     /// State-dict key of the classifier weight (its first dimension is the class count).
     var classifierKey: String { get }
-    /// B,3,H,W -> B,K,H/stride,W/stride.
+    /// B,3,H,W -> class scores B,K,H/stride,W/stride (mask-classification models: their semantic inference).
     func logits(_ x: Tensor) -> Tensor
+    /// What the family's loss needs (per-pixel logits by default).
+    func trainingOutputs(_ x: Tensor) -> SegmentationOutputs
 }
 
 extension SegmentationModel {
+    public func trainingOutputs(_ x: Tensor) -> SegmentationOutputs { SegmentationOutputs(logits: logits(x)) }
+
     /// Logits upsampled (bilinear, align_corners false) to the input size.
     public func predictLogits(_ x: Tensor) -> Tensor {
         F.interpolate(logits(x), size: (x.size(2), x.size(3)))

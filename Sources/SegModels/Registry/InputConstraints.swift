@@ -1,0 +1,28 @@
+import Torch
+
+/// The input sizes a family's network runs on; every command checks its sizes against them before a forward
+/// pass, so that a bad size is a clear error instead of a trap deep in an operator.
+public struct InputConstraints: Sendable, Equatable {
+    /// The smallest height and width that run.
+    public var minimumSide: Int
+    /// Heights and widths must be a multiple of this (nil: any size).
+    public var multiple: Int?
+
+    public init(minimumSide: Int, multiple: Int? = nil) {
+        self.minimumSide = minimumSide
+        self.multiple = multiple
+    }
+
+    /// nil when `size` runs, else what is wrong and which size would work.
+    public func problem(with size: Size2D, model: String) -> String? {
+        if size.height < minimumSide || size.width < minimumSide {
+            return "\(model) needs inputs of at least \(minimumSide)x\(minimumSide); \(size) is too small"
+                + " (use a crop or window of \(max(minimumSide, multiple ?? 1)) or more)"
+        }
+        if let m = multiple, size.height % m != 0 || size.width % m != 0 {
+            let fix = Size2D(height: (size.height + m - 1) / m * m, width: (size.width + m - 1) / m * m)
+            return "\(model) needs sides that are multiples of \(m); \(size) is not (e.g. \(fix))"
+        }
+        return nil
+    }
+}
