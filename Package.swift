@@ -39,6 +39,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         .target(
@@ -57,15 +58,17 @@ let package = Package(
         ),
         .target(name: "SegData", dependencies: ["Torch", "TorchIO", "CImageCodecs"]),
         .target(name: "SegModels", dependencies: ["Torch", "TorchIO"]),
-        .target(name: "SegEngine", dependencies: ["Torch", "TorchIO", "SegModels", "SegData", .product(name: "Yams", package: "Yams")]),
+        .target(name: "SegEngine", dependencies: ["Torch", "TorchIO", "SegModels", "SegData", .product(name: "Yams", package: "Yams"),
+                                                 .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "swiftseg",
-            dependencies: ["SegEngine", "TorchIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SegEngine", "SegModels", "SegData", "Torch", "TorchIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchIO"], resources: [.copy("Resources")]),
         .testTarget(name: "SegModelsTests", dependencies: ["SegModels", "Torch", "TorchIO"], resources: [.copy("Resources")]),
         .testTarget(name: "SegDataTests", dependencies: ["SegData"], resources: [.copy("Resources")]),
-        .testTarget(name: "SegEngineTests", dependencies: ["SegEngine"]),
+        .testTarget(name: "SegEngineTests", dependencies: ["SegEngine", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v5]
 )

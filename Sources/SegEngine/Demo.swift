@@ -1,8 +1,10 @@
 import Foundation
+import Logging
 import SegData
+import SegModels
 import Torch
 
-/// The built-in end-to-end run: synthetic data -> training LRFormer-T -> evaluation -> predictions,
+/// The built-in end-to-end run: synthetic data -> training the demo model -> evaluation -> predictions,
 /// overlays and curves, all under one work dir.
 public enum Demo {
     public struct Options {
@@ -13,7 +15,7 @@ public enum Demo {
         public var size = 128
         public var batch = 4
         public var lr = 1e-3
-        public var model = "lrformer-t"
+        public var model = ModelRegistry.demoModel
         public var device = "auto"
         public var seed = 0
         public init(workDir: URL) { self.workDir = workDir }
@@ -44,7 +46,8 @@ public enum Demo {
         return cfg
     }
 
-    public static func run(_ o: Options, log: @escaping (String) -> Void = { print($0) }) throws -> Result {
+    public static func run(_ o: Options, logger: Logger = Logger(label: "swiftseg.demo")) throws -> Result {
+        let log = { (message: String) in logger.info("\(message)") }
         let fm = FileManager.default
         try fm.createDirectory(at: o.workDir, withIntermediateDirectories: true)
         let dataRoot = o.workDir.appendingPathComponent("data")
@@ -57,23 +60,25 @@ public enum Demo {
 
         let cfg = try config(o, dataRoot: dataRoot)
         log("2/4 training \(o.model) for \(o.iterations) iterations (batch \(o.batch), crop \(o.size), lr \(o.lr)) on \(try Trainer.resolveDevice(o.device))")
-        let summary = try Trainer(config: cfg, options: Trainer.Options(workDir: o.workDir), log: log).run()
+        let summary = try Trainer(config: cfg, options: Trainer.Options(workDir: o.workDir), logger: logger).run()
 
         log("3/4 evaluating the final model on the validation split")
         let valSet = try DataSetup.dataset(cfg, split: .val)
         let checkpoint = summary.checkpoint
         let loaded = try ModelLoader.load(model: o.model, checkpoint: checkpoint, numClasses: valSet.numClasses,
                                           fallbackClasses: valSet.classes, device: try Trainer.resolveDevice(o.device))
-        let metrics = try Evaluator(device: try Trainer.resolveDevice(o.device)).evaluate(loaded.model, dataset: valSet,
-                                                                                         pipeline: DataSetup.testPipeline(cfg))
+        let settings = try EvaluationSettings.training(cfg)
+        let metrics = try Evaluator(settings: settings, device: try Trainer.resolveDevice(o.device)).evaluate(loaded.model, dataset: valSet)
         log(metrics.table(classNames: valSet.classes.names))
         let resultsURL = o.workDir.appendingPathComponent("eval.json")
         try metrics.json(classNames: valSet.classes.names).write(to: resultsURL, options: .atomic)
 
         log("4/4 writing predictions and overlays for 8 validation images")
         let predictions = o.workDir.appendingPathComponent("predictions")
-        let predictor = Predictor(loaded: loaded, pipeline: DataSetup.testPipeline(cfg), device: try Trainer.resolveDevice(o.device))
-        try predictor.run(inputs: Array(valSet.samples.prefix(8).map { $0.image }), outputDir: predictions, overlay: true, opacity: 0.5)
+        let predictor = Predictor(loaded: loaded, settings: settings, device: try Trainer.resolveDevice(o.device))
+        let report = try predictor.run(inputs: Array(valSet.samples.prefix(8).map { $0.image }), outputDir: predictions, overlay: true,
+                                       opacity: 0.5)
+        if let failure = report.failures.first { throw failure.error }
 
         let files: [(String, URL)] = [
             ("dataset", dataRoot), ("config", o.workDir.appendingPathComponent("config.json")),

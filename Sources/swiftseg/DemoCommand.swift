@@ -9,7 +9,7 @@ struct DemoCommand: ParsableCommand {
 
     @Option(name: .long, help: "Where everything is written.") var workDir: String = "runs/demo"
     @Option(name: .long, help: "Training iterations.") var iters: Int = 600
-    @Option(name: .long, help: "auto, cpu, cuda or cuda:N.") var device: String = "auto"
+    @Option(name: .long, help: "auto, cpu, cuda or cuda:N.") var device: DeviceChoice = .auto
     @Option(name: .long) var seed: Int = 0
 
     func validate() throws {
@@ -19,10 +19,10 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         var options = Demo.Options(workDir: URL(fileURLWithPath: workDir))
         options.iterations = iters
-        options.device = device
+        options.device = device.description
         options.seed = seed
         let start = Date()
-        let result = try Demo.run(options)
+        let result = try Demo.run(options, logger: cliLogger("demo"))
         print(String(format: "\nDone in %.1f min. Validation mIoU %.2f%%, mAcc %.2f%%, aAcc %.2f%%.",
                      Date().timeIntervalSince(start) / 60, result.metrics.mIoU * 100, result.metrics.mAcc * 100, result.metrics.aAcc * 100))
         for (what, url) in result.files { print("  \(what.padding(toLength: 24, withPad: " ", startingAt: 0)) \(url.path)") }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TorchIO
 import SegEngine
+import Torch
 
 struct FlopsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,7 @@ struct FlopsCommand: ParsableCommand {
     @Option(name: .long, help: "Also write flops.txt and flops.json into this folder.") var out: String?
 
     func run() throws {
-        let sizes = try size.split(separator: ",").map { try InputSize(parsing: String($0)) }
+        let sizes = try size.split(separator: ",").map { try Size2D.parse(String($0)) }
         let models = model.split(separator: ",").map { String($0) }
         let output = try FlopsTool.run(FlopsOptions(models: models, sizes: sizes, numClasses: numClasses,
                                                     outputDirectory: out.map { URL(fileURLWithPath: $0) }))
@@ -44,7 +45,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let options = BenchOptions(
             models: models.split(separator: ",").map { String($0) },
-            sizes: try sizes.split(separator: ",").map { try InputSize(parsing: String($0)) },
+            sizes: try sizes.split(separator: ",").map { try Size2D.parse(String($0)) },
             batch: batch, device: try deviceOptions.resolve(), precision: dtype, train: train, warmup: warmup, repeats: repeats,
             outputDirectory: out.map { URL(fileURLWithPath: $0) })
         let output = try Benchmark.report(options) { print($0) }

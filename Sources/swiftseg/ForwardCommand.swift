@@ -25,14 +25,20 @@ struct ForwardCommand: ParsableCommand {
         guard let parity = model as? IntermediateOutputs else {
             throw ValidationError("\(options.model) does not expose intermediate outputs")
         }
-        try model.load(stateDict: WeightsFile.read(weightsURL).tensors, strict: true)
+        let load = try ModelRegistry.load(WeightsFile.read(weightsURL).tensors, into: model, modelName: options.model, strict: true,
+                                          source: weightsURL.path)
+        if let map = load.keyMap { print("note: converted from the \(map) layout") }
         model.eval().to(device: device)
 
         guard let host = try SafeTensors.read(inputURL)["input"] else {
             throw ValidationError("\(input) has no tensor named `input`")
         }
-        guard host.shape.count == 4, host.shape[1] == 3, host.shape[2] >= 32, host.shape[3] >= 32 else {
-            throw ValidationError("`input` must be B,3,H,W with H and W >= 32, got \(host.shape)")
+        guard host.shape.count == 4, host.shape[1] == 3, host.shape[0] >= 1 else {
+            throw ValidationError("`input` must be B,3,H,W, got \(host.shape)")
+        }
+        if let problem = try ModelRegistry.family(of: options.model).inputConstraints.problem(with: Size2D(host.shape[2], host.shape[3]),
+                                                                                               model: options.model) {
+            throw ValidationError("`input`: \(problem)")
         }
         let x = try Tensor(host: host).checked.to(dtype: .float32, device: device)
         let outputs = Torch.inferenceMode { parity.forwardAll(x) }

@@ -14,11 +14,27 @@ struct InspectCommand: ParsableCommand {
         let model = try ModelRegistry.build(options.model, numClasses: options.numClasses)
         let entries = model.stateDict()
         if json {
-            let list: [[Any]] = entries.map { [$0.0, $0.1.shape, $0.1.dtype.description] }
-            let object: [String: Any] = ["model": options.model, "params_total": model.parameterCount,
-                                         "num_state_dict_entries": entries.count, "state_dict": list]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            // The manifests' layout: state_dict entries as [key, shape, dtype].
+            struct Entry: Encodable {
+                var key: String, shape: [Int], dtype: String
+                func encode(to encoder: Encoder) throws {
+                    var c = encoder.unkeyedContainer()
+                    try c.encode(key)
+                    try c.encode(shape)
+                    try c.encode(dtype)
+                }
+            }
+            struct Document: Encodable {
+                var model: String
+                var params_total: Int
+                var num_state_dict_entries: Int
+                var state_dict: [Entry]
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let document = Document(model: options.model, params_total: model.parameterCount, num_state_dict_entries: entries.count,
+                                    state_dict: entries.map { Entry(key: $0.0, shape: $0.1.shape, dtype: $0.1.dtype.description) })
+            print(String(decoding: try encoder.encode(document), as: UTF8.self))
         } else {
             let width = entries.map { $0.0.count }.max() ?? 10
             for (key, t) in entries {

@@ -1,8 +1,11 @@
 import ArgumentParser
 import Foundation
+import SegData
+import SegEngine
+import SegModels
 import Torch
 
-/// Flags shared by the commands that run a model.
+/// Flags shared by the commands that build a model.
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Model name (see `swiftseg models`).")
     var model: String
@@ -15,11 +18,101 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-struct DeviceOptions: ParsableArguments {
-    @Option(name: .long, help: "cpu, cuda or cuda:N.")
-    var device: String = "cpu"
+/// `auto`, `cpu`, `cuda` or `cuda:N`.
+enum DeviceChoice: ExpressibleByArgument, Equatable, CustomStringConvertible {
+    case auto
+    case cpu
+    case cuda(Int)
 
-    func resolve() throws -> Device { try Device.parse(device) }
+    init?(argument: String) {
+        switch argument.lowercased() {
+        case "auto": self = .auto
+        case "cpu": self = .cpu
+        case "cuda": self = .cuda(0)
+        default:
+            guard argument.lowercased().hasPrefix("cuda:"), let i = Int(argument.dropFirst(5)), i >= 0 else { return nil }
+            self = .cuda(i)
+        }
+    }
+
+    static var allValueStrings: [String] { ["auto", "cpu", "cuda", "cuda:N"] }
+
+    var description: String {
+        switch self {
+        case .auto: return "auto"
+        case .cpu: return "cpu"
+        case .cuda(let i): return "cuda:\(i)"
+        }
+    }
+
+    /// The device to run on: CUDA when asked for (an error if unavailable), `auto` picks CUDA when present.
+    func resolve() throws -> Device {
+        switch self {
+        case .auto: return Torch.cuda.isAvailable ? .cuda(0) : .cpu
+        case .cpu: return .cpu
+        case .cuda(let i):
+            guard Torch.cuda.isAvailable else {
+                throw ValidationError("--device \(self): CUDA is unavailable (\(Torch.cuda.reason ?? "unknown reason")); see `swiftseg info`")
+            }
+            guard i < Torch.cuda.deviceCount else {
+                throw ValidationError("--device \(self): only \(Torch.cuda.deviceCount) CUDA device(s)")
+            }
+            return .cuda(i)
+        }
+    }
+}
+
+struct DeviceOptions: ParsableArguments {
+    @Option(name: .long, help: "auto, cpu, cuda or cuda:N.")
+    var device: DeviceChoice = .cpu
+
+    func resolve() throws -> Device { try device.resolve() }
+}
+
+extension Size2D: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}
+
+extension DatasetKind: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension TestMode: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+/// Overrides of a family's official test protocol (`eval`, `predict`); unset flags keep the official values.
+struct TestProtocolOptions: ParsableArguments {
+    @Option(name: .long, help: "whole or slide (default: the family's official protocol for the dataset).")
+    var mode: TestMode?
+    @Option(name: .long, help: "Slide window HxW or a square side.")
+    var crop: Size2D?
+    @Option(name: .long, help: "Slide step HxW or a square side (at most the window).")
+    var stride: Size2D?
+    @Option(name: .long, help: "Test short side; the long side is bounded at 4x it (mmseg's (2048, 512) for 512).")
+    var shortSide: Int?
+    @Option(name: .long, help: "Round the resized image to a multiple of N, or `none`.")
+    var sizeDivisor: String?
+    @Flag(name: .long, help: "Multi-scale + flip test-time augmentation with the family's rule (ratios 0.5-1.75).")
+    var tta = false
+
+    func validate() throws {
+        if let s = shortSide, s < 1 { throw ValidationError("--short-side must be positive") }
+        if let d = sizeDivisor, d != "none", (Int(d) ?? 0) <= 0 { throw ValidationError("--size-divisor must be a positive integer or `none`") }
+    }
+
+    func apply(to settings: inout EvaluationSettings) {
+        var changed = false
+        if let mode { settings.test.mode = mode; changed = true }
+        if let crop { settings.test.slideCrop = crop; changed = true }
+        if let stride { settings.test.slideStride = stride; changed = true }
+        if let shortSide { settings.test.scale = ResizeScale(longSide: 4 * shortSide, shortSide: shortSide); changed = true }
+        if let sizeDivisor { settings.test.sizeDivisor = Int(sizeDivisor); changed = true }
+        settings.tta = tta
+        if changed { settings.source += " with command-line overrides" }
+    }
 }
 
 /// An existing file or folder given on the command line.
@@ -29,4 +122,55 @@ func existingPath(_ path: String, _ what: String) throws -> URL {
         throw ValidationError("\(what) not found: \(path)")
     }
     return url
+}
+
+/// The data set kind of a folder: the one given, else the detected layout. Warns when a given kind contradicts a
+/// synthetic set's own classes file.
+func datasetKind(_ given: DatasetKind?, root: URL) throws -> DatasetKind {
+    let detected = try? DatasetLayout.detect(root: root)
+    if let given {
+        if given != .synth, detected == .synth {
+            printWarning("\(root.path) holds a synthetic data set (\(SynthDataset.classesFileName)); with --dataset \(given.rawValue) "
+                + "its classes are read as \(given.rawValue)'s. Use --dataset synth (or leave --dataset out) to use its own classes.")
+        }
+        return given
+    }
+    guard let detected else {
+        _ = try DatasetLayout.detect(root: root)  // throws the message listing what was looked for
+        throw ValidationError("cannot tell the data set layout of \(root.path); pass --dataset")
+    }
+    return DatasetKind(layout: detected)
+}
+
+extension DatasetKind {
+    init(layout: DatasetLayout) {
+        switch layout {
+        case .ade20k: self = .ade20k
+        case .cityscapes: self = .cityscapes
+        case .cocoStuff164k: self = .cocoStuff
+        case .folder: self = .folder
+        case .synth: self = .synth
+        }
+    }
+}
+
+func printWarning(_ message: String) {
+    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+}
+
+/// Fails early when `url` (a file to be written) cannot be created: its folder is missing or not writable.
+func checkWritable(_ url: URL, _ what: String) throws {
+    let folder = url.deletingLastPathComponent()
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue else {
+        throw ValidationError("\(what) \(url.path): the folder \(folder.path) does not exist")
+    }
+    guard FileManager.default.isWritableFile(atPath: folder.path) else {
+        throw ValidationError("\(what) \(url.path): the folder \(folder.path) is not writable")
+    }
+    var isTargetDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: url.path, isDirectory: &isTargetDir) {
+        if isTargetDir.boolValue { throw ValidationError("\(what) \(url.path) is a folder, not a file") }
+        if !FileManager.default.isWritableFile(atPath: url.path) { throw ValidationError("\(what) \(url.path) is not writable") }
+    }
 }

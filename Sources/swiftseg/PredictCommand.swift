@@ -2,37 +2,60 @@ import ArgumentParser
 import Foundation
 import SegData
 import SegEngine
+import SegModels
 import Torch
 
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "predict", abstract: "Segment an image or a folder: palette label PNGs and colour overlays.")
+        commandName: "predict", abstract: "Segment an image or a folder: palette label PNGs and colour overlays, any image size.",
+        discussion: "Runs the family's official test protocol (for the dataset the checkpoint was trained on, or --dataset). "
+            + "Inputs are never overwritten; an unreadable image is reported and skipped, and the exit status is 1 if any failed.")
 
-    @Option(name: .long, help: "Model name; `segformer` with a Hugging Face checkpoint folder reads the variant from its config.json.") var model: String
+    @Option(name: .long, help: "Model name; a family name (e.g. `segformer`) with a Hugging Face checkpoint folder reads the variant from its config.json.")
+    var model: String
     @Option(name: .long, help: "Checkpoint: a training checkpoint folder, .safetensors, .pth or a Hugging Face folder.") var checkpoint: String
     @Option(name: .long, help: "Image file or folder.") var input: String
     @Option(name: .long, help: "Output folder.") var out: String
     @Flag(name: .long, help: "Also write colour overlays.") var overlay = false
     @Option(name: .long) var opacity: Double = 0.5
-    @Option(name: .long, help: "Test short side (AlignResize).") var shortSide: Int = 512
+    @Option(name: .long, help: "Whose test protocol to use (default: the checkpoint's training data set, else ade20k).") var dataset: DatasetKind?
+    @OptionGroup var protocolOptions: TestProtocolOptions
     @Option(name: .long) var numClasses: Int?
+    @Flag(name: .long, help: "Stop at the first image that fails instead of going on.") var stopOnError = false
+    @Flag(name: .long, help: "Print images per second and the share of time spent in the model.") var profile = false
     @OptionGroup var deviceOptions: DeviceOptions
 
     func validate() throws {
         guard (0...1).contains(opacity) else { throw ValidationError("--opacity must be within 0...1") }
-        guard shortSide >= 32 else { throw ValidationError("--short-side must be at least 32") }
+        if let numClasses, numClasses <= 0 { throw ValidationError("--num-classes must be positive") }
     }
 
     func run() throws {
         let inputs = try Predictor.inputs(existingPath(input, "input"))
         let device = try deviceOptions.resolve()
-        let loaded = try ModelLoader.load(model: model, checkpoint: existingPath(checkpoint, "checkpoint"), numClasses: numClasses,
-                                          device: device)
-        print("\(loaded.classNames.count) classes (\(loaded.classSource))")
-        let predictor = Predictor(loaded: loaded, pipeline: TestPipeline(resize: AlignResize(scale: (4 * shortSide, shortSide))), device: device)
-        try predictor.run(inputs: inputs, outputDir: URL(fileURLWithPath: out), overlay: overlay, opacity: opacity) { i, n, url in
-            print("[\(i)/\(n)] \(url.lastPathComponent)")
+        let checkpointURL = try existingPath(checkpoint, "checkpoint")
+        let loaded = try ModelLoader.load(model: model, checkpoint: checkpointURL, numClasses: numClasses, device: device)
+        print("\(loaded.model.name): \(loaded.classNames.count) classes (\(loaded.classSource))")
+        for note in loaded.notes { print("note: \(note)") }
+        let kind = dataset ?? ModelLoader.trainingDataset(of: checkpointURL) ?? .ade20k
+        var settings = try EvaluationSettings.official(model: loaded.model.name, dataset: kind)
+        protocolOptions.apply(to: &settings)
+        try settings.validate()
+        print("test protocol (\(kind.rawValue)): " + settings.summary)
+        let predictor = Predictor(loaded: loaded, settings: settings, device: device)
+        let report = try predictor.run(inputs: inputs, outputDir: URL(fileURLWithPath: out), overlay: overlay, opacity: opacity,
+                                       stopOnError: stopOnError) { i, n, url, error in
+            if let error { print("[\(i)/\(n)] \(url.lastPathComponent): FAILED: \(error)") } else { print("[\(i)/\(n)] \(url.lastPathComponent)") }
         }
-        print("wrote predictions to \(out)")
+        print("wrote \(report.written.count) files to \(out)")
+        if profile {
+            print(String(format: "%d images in %.2f s: %.2f images/s, %.0f%% of the time in the model",
+                         report.images, report.wallSeconds, report.imagesPerSecond, report.modelShare * 100))
+        }
+        if !report.failures.isEmpty {
+            printWarning("\(report.failures.count) of \(inputs.count) images failed:\n"
+                + report.failures.map { "  \($0.input.path): \($0.error)" }.joined(separator: "\n"))
+            throw ExitCode(1)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Torch
 
 /// The `swiftseg` command: efficient semantic segmentation on libtorch.
@@ -19,6 +20,7 @@ extension SwiftSegCommand {
     /// SWIFTSEG_KEEP_FREED_MEMORY=0 keeps glibc's defaults.
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear at once when piped to a file or `tee`
+        LoggingSystem.bootstrap(ConsoleLogHandler.init)
         if ProcessInfo.processInfo.environment["SWIFTSEG_KEEP_FREED_MEMORY"] != "0" { Torch.keepFreedMemory() }
         if ProcessInfo.processInfo.environment["SWIFTSEG_FLUSH_DENORMALS"] != "0" { Torch.flushDenormals() }
         main(nil)

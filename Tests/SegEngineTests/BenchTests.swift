@@ -39,10 +39,10 @@ struct BenchTests {
     @Test("options a user can get wrong are thrown errors")
     func validation() {
         let bad: [BenchOptions] = [
-            BenchOptions(models: [], sizes: [InputSize(square: 64)]),
-            BenchOptions(models: ["lrformer-tiny"], sizes: [InputSize(square: 16)]),
-            BenchOptions(models: ["lrformer-tiny"], sizes: [InputSize(square: 64)], repeats: 0),
-            BenchOptions(models: ["lrformer-tiny"], sizes: [InputSize(square: 64)], batch: 0),
+            BenchOptions(models: [], sizes: [Size2D.square(64)]),
+            BenchOptions(models: ["lrformer-tiny"], sizes: [Size2D.square(16)]),
+            BenchOptions(models: ["lrformer-tiny"], sizes: [Size2D.square(64)], repeats: 0),
+            BenchOptions(models: ["lrformer-tiny"], sizes: [Size2D.square(64)], batch: 0),
         ]
         for options in bad { #expect(throws: BenchmarkError.self) { try Benchmark.run(options) } }
         #expect(throws: ModelError.self) { try Benchmark.run(models: ["no-such-model"], sizes: [64], warmup: 0, repeats: 1) }
@@ -68,7 +68,7 @@ struct BenchTests {
     func endToEnd() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swiftseg-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let options = BenchOptions(models: ["lrformer-tiny"], sizes: [InputSize(square: 64), InputSize(square: 96)], warmup: 1,
+        let options = BenchOptions(models: ["lrformer-tiny"], sizes: [Size2D.square(64), Size2D.square(96)], warmup: 1,
                                    repeats: 2, outputDirectory: dir)
         let out = try Benchmark.report(options)
         let results = out.report.results
@@ -110,7 +110,7 @@ struct BenchTests {
 
         // The step really updates the weights.
         let model = try ModelRegistry.segmentation("lrformer-tiny")
-        let step = TrainingStep(model: model, input: Tensor.randn([2, 3, 64, 64]))
+        let step = BenchTrainingStep(model: model, loss: .pixelCrossEntropy, input: Tensor.randn([2, 3, 64, 64]))
         let weight = try #require(model.parameters.first)
         let before = try weight.detach().clone().checked.toArray(Float.self)
         step.run()

@@ -4,6 +4,7 @@ import SegData
 import SegModels
 import Torch
 import TorchIO
+import Logging
 @testable import SegEngine
 
 /// Shared set-up of the training, evaluation and prediction tests: temporary folders, a small synthetic
@@ -95,3 +96,54 @@ enum EngineFixtures {
 /// side on a 2-core machine only slow each other down.
 @Suite("Engine runs", .serialized)
 struct EngineRuns {}
+
+extension EngineFixtures {
+    /// A test protocol for the small synthetic images: keep-ratio into (256, 64), `divisor`, whole or slide.
+    static func settings(mode: InferenceMode = .whole, divisor: Int? = 32, tta: TestTimeAugmentation? = nil,
+                         model: String = "lrformer-tiny") -> EvaluationSettings {
+        var test = TestProtocol(mode: .whole, scale: ResizeScale(longSide: 256, shortSide: 64), sizeDivisor: divisor,
+                                slideCrop: .square(64), slideStride: .square(48), tta: TTAProtocol(rule: .scaleTestScale))
+        if case let .slide(crop, stride) = mode {
+            test.mode = .slide
+            test.slideCrop = crop
+            test.slideStride = stride
+        }
+        if let tta { test.tta.ratios = tta.scales; test.tta.flip = tta.flip }
+        return EvaluationSettings(test: test, normalization: .imageNet, tta: tta != nil, source: "test",
+                                  constraints: InputConstraints(minimumSide: 1), model: model)
+    }
+}
+
+/// A swift-log handler that hands every message to a closure (tests read what the engine logs); warnings and
+/// errors arrive prefixed with "warning: " / "error: ".
+struct ClosureLogHandler: LogHandler {
+    let sink: @Sendable (String) -> Void
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        sink(event.level >= .warning ? "\(event.level): \(event.message)" : "\(event.message)")
+    }
+}
+
+/// Lines collected from a logger, thread-safe.
+final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
+    func append(_ line: String) { lock.lock(); stored.append(line); lock.unlock() }
+}
+
+extension EngineFixtures {
+    /// A logger that calls `sink` for each message.
+    static func logger(_ sink: @escaping @Sendable (String) -> Void) -> Logger {
+        Logger(label: "test") { _ in ClosureLogHandler(sink: sink) }
+    }
+
+    static let silentLogger = logger { _ in }
+}

@@ -11,7 +11,6 @@ final class EchoModel: Module, SegmentationModel {
     var name: String { "echo" }
     var numClasses: Int { 3 }
     var outputStride: Int { 1 }
-    var optimizerRules: [String: ParamRule] { [:] }
     var classifierKey: String { "none" }
     func logits(_ x: Tensor) -> Tensor { x * 1.0 }
 }
@@ -19,7 +18,6 @@ final class EchoModel: Module, SegmentationModel {
 extension EngineRuns {
     @Suite("Evaluator")
     struct EvaluatorTests {
-        static let pipeline = TestPipeline(resize: AlignResize(scale: (256, 64), sizeDivisor: 32))
 
         /// Labelled pixels per class over the whole split (255 left out).
         static func labelCounts(_ dataset: SegDataset) throws -> [Int] {
@@ -46,7 +44,7 @@ extension EngineRuns {
 
             let model = try ModelRegistry.segmentation("lrformer-tiny", numClasses: dataset.numClasses)
             try EngineFixtures.constantPrediction(model, winner: winner)
-            let metrics = try Evaluator(workers: 1).evaluate(model, dataset: dataset, pipeline: Self.pipeline)
+            let metrics = try Evaluator(settings: EngineFixtures.settings(), workers: 1).evaluate(model, dataset: dataset)
 
             let share = Double(counts[winner]) / Double(valid)
             #expect(abs(metrics.aAcc - share) < 1e-12)
@@ -66,14 +64,14 @@ extension EngineRuns {
             #expect(abs(metrics.mAcc - 1 / Double(present)) < 1e-12)
 
             // Slide inference and TTA of a constant model give the same numbers.
-            let slide = try Evaluator(mode: .slide(crop: (32, 32), stride: (24, 24)), workers: 1)
-                .evaluate(model, dataset: dataset, pipeline: Self.pipeline)
+            let slide = try Evaluator(settings: EngineFixtures.settings(mode: .slide(crop: .square(32), stride: .square(24))), workers: 1)
+                .evaluate(model, dataset: dataset)
             #expect(slide.areaIntersect == metrics.areaIntersect && slide.areaUnion == metrics.areaUnion)
-            let tta = try Evaluator(tta: TestTimeAugmentation(scale: (256, 64), scales: [0.75, 1.25]), workers: 1)
-                .evaluate(model, dataset: dataset, pipeline: Self.pipeline)
+            let tta = try Evaluator(settings: EngineFixtures.settings(tta: TestTimeAugmentation(scale: (256, 64), scales: [0.75, 1.25])),
+                                    workers: 1).evaluate(model, dataset: dataset)
             #expect(tta.areaIntersect == metrics.areaIntersect && tta.areaUnion == metrics.areaUnion)
             // `limit` stops early.
-            let one = try Evaluator(workers: 1).evaluate(model, dataset: dataset, pipeline: Self.pipeline, limit: 1)
+            let one = try Evaluator(settings: EngineFixtures.settings(), workers: 1).evaluate(model, dataset: dataset, limit: 1)
             #expect(one.areaLabel.reduce(0, +) == Int64(64 * 64) - Int64(try dataset.load(0).label.labels.filter { $0 == 255 }.count))
         }
 
@@ -81,21 +79,23 @@ extension EngineRuns {
         func slideEqualsWhole() throws {
             // 80x112 with 64x64 windows every 32: 2 x 3 windows, overlapping, the last ones aligned to the border.
             let x = Tensor.randn([1, 3, 80, 112])
-            let slide = InferenceMode.slide(crop: (64, 64), stride: (32, 32))
+            let slide = InferenceMode.slide(crop: .square(64), stride: .square(32))
             let echo = EchoModel()
-            let whole = SegmentationInference.probabilities(echo, x, mode: .whole, outputSize: (80, 112))
-            let tiled = SegmentationInference.probabilities(echo, x, mode: slide, outputSize: (80, 112))
+            let any = InputConstraints(minimumSide: 1)
+            let whole = try SegmentationInference.probabilities(echo, x, mode: .whole, outputSize: Size2D(80, 112), constraints: any)
+            let tiled = try SegmentationInference.probabilities(echo, x, mode: slide, outputSize: Size2D(80, 112), constraints: any)
             #expect(tiled.shape == [1, 3, 80, 112])
             #expect(Self.maxDifference(whole, tiled) < 1e-6)
             // Windows larger than a side and strides that do not divide it.
-            let odd = SegmentationInference.probabilities(echo, x, mode: .slide(crop: (96, 50), stride: (40, 37)), outputSize: (80, 112))
+            let odd = try SegmentationInference.probabilities(echo, x, mode: .slide(crop: Size2D(96, 50), stride: Size2D(40, 37)),
+                                                              outputSize: Size2D(80, 112), constraints: any)
             #expect(Self.maxDifference(whole, odd) < 1e-6)
 
             let model = try ModelRegistry.segmentation("lrformer-tiny", numClasses: 4)
             try EngineFixtures.constantPrediction(model, winner: 3)
             model.eval()
-            let a = SegmentationInference.probabilities(model, x, mode: .whole, outputSize: (40, 56))
-            let b = SegmentationInference.probabilities(model, x, mode: slide, outputSize: (40, 56))
+            let a = try SegmentationInference.probabilities(model, x, mode: .whole, outputSize: Size2D(40, 56), constraints: any)
+            let b = try SegmentationInference.probabilities(model, x, mode: slide, outputSize: Size2D(40, 56), constraints: any)
             #expect(a.shape == [1, 4, 40, 56] && Self.maxDifference(a, b) < 1e-6)
             #expect(b.argmax(dim: 1).toArray(Int64.self).allSatisfy { $0 == 3 })
         }
@@ -108,8 +108,10 @@ extension EngineRuns {
             let model = try ModelRegistry.segmentation("lrformer-tiny", numClasses: 5)
             model.eval()
             let tta = TestTimeAugmentation(scale: (256, 64), scales: [0.5, 1.0, 1.5], flip: true)
-            let evaluator = Evaluator(tta: tta, workers: 1)
-            let p = Torch.inferenceMode { evaluator.augmentedProbabilities(model, image: image, tta: tta, normalize: .imagenet, size: (50, 70)) }
+            let evaluator = Evaluator(settings: EngineFixtures.settings(tta: tta), workers: 1)
+            let p = try Torch.inferenceMode {
+                try evaluator.augmentedProbabilities(model, image: image, tta: tta, normalize: .imagenet, size: Size2D(50, 70))
+            }
             #expect(p.shape == [1, 5, 50, 70])
             #expect(Self.maxDifference(p.sum(dim: 1), Tensor.ones([1, 50, 70])) < 1e-5)
             #expect(p.min().item() >= 0)
@@ -118,9 +120,9 @@ extension EngineRuns {
             let flipOnly = TestTimeAugmentation(scale: (256, 64), scales: [1.0], flip: true, sizeDivisor: nil)
             let echo = EchoModel()
             let view = flipOnly.views(width: 70, height: 50)[0]
-            let plain = SegmentationInference.probabilities(echo, Tensor(image: Normalize.imagenet.apply(flipOnly.render(image, view: view))),
-                                                            mode: .whole, outputSize: (50, 70))
-            let averaged = evaluator.augmentedProbabilities(echo, image: image, tta: flipOnly, normalize: .imagenet, size: (50, 70))
+            let plain = try SegmentationInference.probabilities(echo, Tensor(image: Normalize.imagenet.apply(flipOnly.render(image, view: view))),
+                                                                mode: .whole, outputSize: Size2D(50, 70), constraints: InputConstraints(minimumSide: 1))
+            let averaged = try evaluator.augmentedProbabilities(echo, image: image, tta: flipOnly, normalize: .imagenet, size: Size2D(50, 70))
             #expect(Self.maxDifference(plain, averaged) < 1e-5)
         }
     }

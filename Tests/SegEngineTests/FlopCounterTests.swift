@@ -121,14 +121,14 @@ struct FlopCounterOperatorTests {
         #expect(throws: FlopCounterError.self) { try FlopCounter.count(model: model, input: [1, 3, 16, 64]) }
         #expect(throws: FlopCounterError.self) { try FlopCounter.count(model: model, input: [1, 4, 64, 64]) }
         #expect(throws: FlopCounterError.self) { try FlopCounter.count(model: model, input: [1, 3, 64]) }
-        #expect(throws: FlopCounterError.self) { try InputSize(parsing: "12x") }
-        #expect(try InputSize(parsing: "1024x2048") == InputSize(1024, 2048))
+        #expect(throws: TorchError.self) { try Size2D.parse("12x") }
+        #expect(try Size2D.parse("1024x2048") == Size2D(1024, 2048))
         #expect(throws: ModelError.self) { try FlopsTool.run(FlopsOptions(models: ["lrformer-zz-backbone"])) }
     }
 
     @Test("text and JSON renderings carry the figures")
     func rendering() throws {
-        let out = try FlopsTool.run(FlopsOptions(models: ["lrformer-tiny"], sizes: [InputSize(64, 96)]))
+        let out = try FlopsTool.run(FlopsOptions(models: ["lrformer-tiny"], sizes: [Size2D(64, 96)]))
         let r = try #require(out.reports.first)
         #expect(r.outputShapes == [[1, 5, 8, 12]])
         #expect(out.text.contains("lrformer-tiny") && out.text.contains("by operator") && out.text.contains("attention"))

@@ -53,9 +53,9 @@ extension EngineRuns {
             let files = try Predictor.inputs(inputs)
             #expect(files.map(\.lastPathComponent) == ["a.png", "b.png"])
             let out = dir.appendingPathComponent("out")
-            let predictor = Predictor(loaded: loaded, pipeline: TestPipeline(resize: AlignResize(scale: (256, 64))))
+            let predictor = Predictor(loaded: loaded, settings: EngineFixtures.settings())
             var progress: [Int] = []
-            let written = try predictor.run(inputs: files, outputDir: out, overlay: true, opacity: 0.5) { i, _, _ in progress.append(i) }
+            let written = try predictor.run(inputs: files, outputDir: out, overlay: true, opacity: 0.5) { i, _, _, _ in progress.append(i) }.written
             #expect(progress == [1, 2])
             #expect(written.map(\.lastPathComponent) == ["a.png", "a_overlay.png", "b.png", "b_overlay.png"])
 
@@ -88,10 +88,10 @@ extension EngineRuns {
             let url = dir.appendingPathComponent("one.png")
             let original = Self.image(width: 64, height: 48, seed: 3)
             try ImageIO.writePNG(original, to: url)
-            let predictor = Predictor(loaded: loaded, pipeline: TestPipeline(resize: AlignResize(scale: (256, 64))))
-            let written = try predictor.run(inputs: [url], outputDir: dir.appendingPathComponent("o"), overlay: true, opacity: 0)
+            let predictor = Predictor(loaded: loaded, settings: EngineFixtures.settings())
+            let written = try predictor.run(inputs: [url], outputDir: dir.appendingPathComponent("o"), overlay: true, opacity: 0).written
             #expect(try ImageIO.readImage(written[1]).pixels == original.pixels)
-            let plain = try predictor.run(inputs: [url], outputDir: dir.appendingPathComponent("p"), overlay: false, opacity: 0.5)
+            let plain = try predictor.run(inputs: [url], outputDir: dir.appendingPathComponent("p"), overlay: false, opacity: 0.5).written
             #expect(plain.map(\.lastPathComponent) == ["one.png"])
         }
 
@@ -100,46 +100,40 @@ extension EngineRuns {
             let dir = try EngineFixtures.temporaryFolder("wrong")
             defer { try? FileManager.default.removeItem(at: dir) }
             let checkpoint = try Self.writeTinyCheckpoint(in: dir)
-            let error = #expect(throws: TorchError.self) { try ModelLoader.load(model: "lrformer-t", checkpoint: checkpoint) }
+            let error = #expect(throws: ModelError.self) { try ModelLoader.load(model: "lrformer-t", checkpoint: checkpoint) }
             let message = error?.description ?? ""
             #expect(message.contains("missing keys"), "\(message)")
             #expect(message.contains("backbone."), "\(message)")
+            #expect(message.split(separator: "\n").count <= 6, "the report must fit on a screen: \(message)")
+            #expect(message.contains("hint: its keys are those of lrformer-tiny"), "\(message)")
 
             // A file without the classifier cannot say how many classes it has.
             let other = dir.appendingPathComponent("other.safetensors")
             var dict = HostTensorDict()
             dict["encoder.weight"] = try Tensor.zeros([2, 2]).host()
             try SafeTensors.write(dict, to: other)
-            let noHead = #expect(throws: TorchError.self) { try ModelLoader.load(model: "lrformer-tiny", checkpoint: other) }
+            let noHead = #expect(throws: EngineError.self) { try ModelLoader.load(model: "lrformer-tiny", checkpoint: other) }
             #expect(noHead?.message.contains("decode_head.conv_seg.weight") == true)
             #expect(noHead?.message.contains("lrformer-tiny checkpoint") == true)
         }
 
-        @Test("Missing weights, missing input, a folder without images, and a too-small image are clear errors")
+        @Test("Missing weights, missing input and a folder without images are clear errors")
         func inputErrors() throws {
             let dir = try EngineFixtures.temporaryFolder("inputs")
             defer { try? FileManager.default.removeItem(at: dir) }
-            let noWeights = #expect(throws: TorchError.self) {
+            let noWeights = #expect(throws: EngineError.self) {
                 try ModelLoader.load(model: "lrformer-tiny", checkpoint: dir.appendingPathComponent("absent.safetensors"))
             }
             #expect(noWeights?.message.contains("no such file") == true)
 
-            let missing = #expect(throws: TorchError.self) { try Predictor.inputs(dir.appendingPathComponent("nope.png")) }
+            let missing = #expect(throws: EngineError.self) { try Predictor.inputs(dir.appendingPathComponent("nope.png")) }
             #expect(missing?.message.contains("input not found") == true)
 
             let empty = dir.appendingPathComponent("empty")
             try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
             try Data().write(to: empty.appendingPathComponent("readme.md"))
-            let none = #expect(throws: TorchError.self) { try Predictor.inputs(empty) }
-            #expect(none?.message.contains("no .jpg/.png images") == true)
-
-            let loaded = try ModelLoader.load(model: "lrformer-tiny", checkpoint: Self.writeTinyCheckpoint(in: dir))
-            let small = dir.appendingPathComponent("small.png")
-            try ImageIO.writePNG(Self.image(width: 20, height: 40, seed: 0), to: small)
-            let tooSmall = #expect(throws: TorchError.self) {
-                try Predictor(loaded: loaded).run(inputs: [small], outputDir: dir.appendingPathComponent("o"), overlay: false, opacity: 0)
-            }
-            #expect(tooSmall?.message.contains("20x40") == true)
+            let none = #expect(throws: EngineError.self) { try Predictor.inputs(empty) }
+            #expect(none?.message.contains("no .jpg/.jpeg/.png images") == true)
         }
     }
 }

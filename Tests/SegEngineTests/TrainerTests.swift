@@ -28,7 +28,7 @@ extension EngineRuns {
             config.checkpointInterval = 10
             config.evalInterval = 30
             let work = dir.appendingPathComponent("run")
-            let summary = try Trainer(config: config, options: EngineFixtures.trainerOptions(work), log: { _ in }).run()
+            let summary = try Trainer(config: config, options: EngineFixtures.trainerOptions(work), logger: EngineFixtures.silentLogger).run()
             let fm = FileManager.default
 
             #expect(summary.iterations == 30 && !summary.interrupted && summary.finalLoss.isFinite)
@@ -80,7 +80,7 @@ extension EngineRuns {
             let work = dir.appendingPathComponent("run")
 
             // Stopped as by Ctrl-C after iteration 6 (the flag is checked before the next step).
-            let first = try Trainer(config: config, options: EngineFixtures.trainerOptions(work), log: { line in
+            let first = try Trainer(config: config, options: EngineFixtures.trainerOptions(work), logger: EngineFixtures.logger { line in
                 if line.hasPrefix("iter 6/") { InterruptFlag.request() }
             }).run()
             #expect(first.interrupted && first.iterations == 6 && first.checkpoint.lastPathComponent == "iter_6")
@@ -92,9 +92,10 @@ extension EngineRuns {
             handle.write(Data("{\"iteration\":7,\"loss\":9}\n{\"iteration\":8,\"loss\":9}\n".utf8))
             try handle.close()
 
-            var lines: [String] = []
+            let log = LogLines()
             let second = try Trainer(config: config, options: EngineFixtures.trainerOptions(work, resume: true),
-                                     log: { lines.append($0) }).run()
+                                     logger: EngineFixtures.logger(log.append)).run()
+            let lines = log.lines
             #expect(lines.contains { $0.hasPrefix("resumed from") && $0.contains("iteration 6") })
             #expect(second.iterations == 12 && !second.interrupted && second.finalLoss.isFinite)
             #expect(try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("checkpoints").path).sorted()
@@ -118,8 +119,9 @@ extension EngineRuns {
             var config = try EngineFixtures.tinyConfig(data: data, iterations: 4)
             config.evalInterval = 2
             let work = dir.appendingPathComponent("run")
-            var lines: [String] = []
-            let summary = try Trainer(config: config, options: EngineFixtures.trainerOptions(work), log: { lines.append($0) }).run()
+            let log = LogLines()
+            let summary = try Trainer(config: config, options: EngineFixtures.trainerOptions(work), logger: EngineFixtures.logger(log.append)).run()
+            let lines = log.lines
             #expect(summary.iterations == 4 && summary.best == nil && summary.bestCheckpoint == nil)
             #expect(summary.lastMetrics?.mIoU.isNaN == true)
             #expect(lines.contains { $0.hasPrefix("warning:") }, "\(lines)")
@@ -132,7 +134,7 @@ extension EngineRuns {
             let config = try EngineFixtures.tinyConfig(data: URL(fileURLWithPath: "/tmp"), iterations: 4)
             var options = EngineFixtures.trainerOptions(URL(fileURLWithPath: "/tmp/unused"))
             options.evalLimit = 0
-            let error = #expect(throws: TorchError.self) { try Trainer(config: config, options: options) }
+            let error = #expect(throws: EngineError.self) { try Trainer(config: config, options: options) }
             #expect(error?.message.contains("limit must be positive") == true)
         }
 
@@ -140,10 +142,11 @@ extension EngineRuns {
         func resumeWithoutCheckpoint() throws {
             let dir = try EngineFixtures.temporaryFolder("noresume")
             defer { try? FileManager.default.removeItem(at: dir) }
-            let config = try EngineFixtures.tinyConfig(data: EngineFixtures.synthData(in: dir, train: 2, val: 0), iterations: 4)
-            let error = #expect(throws: TorchError.self) {
+            var config = try EngineFixtures.tinyConfig(data: EngineFixtures.synthData(in: dir, train: 2, val: 0), iterations: 4)
+            config.evalInterval = 0  // no validation split here
+            let error = #expect(throws: EngineError.self) {
                 try Trainer(config: config, options: EngineFixtures.trainerOptions(dir.appendingPathComponent("run"), resume: true),
-                            log: { _ in }).run()
+                            logger: EngineFixtures.silentLogger).run()
             }
             #expect(error?.message.contains("no checkpoint") == true)
             #expect(error?.message.contains("run/checkpoints") == true)
@@ -157,13 +160,15 @@ extension EngineRuns {
             let work = dir.appendingPathComponent("run")
             var good = try EngineFixtures.tinyConfig(data: data, iterations: 4)
             good.checkpointInterval = 4
-            _ = try Trainer(config: good, options: EngineFixtures.trainerOptions(work), log: { _ in }).run()
+            good.evalInterval = 0
+            _ = try Trainer(config: good, options: EngineFixtures.trainerOptions(work), logger: EngineFixtures.silentLogger).run()
 
             // Continue at lr 1e12: AdamW's decoupled decay multiplies weights by 1 - 1e10 per step.
             var bad = try EngineFixtures.tinyConfig(data: data, iterations: 40, lr: 1e12)
             bad.checkpointInterval = 1
-            let error = #expect(throws: TorchError.self) {
-                try Trainer(config: bad, options: EngineFixtures.trainerOptions(work, resume: true), log: { _ in }).run()
+            bad.evalInterval = 0
+            let error = #expect(throws: EngineError.self) {
+                try Trainer(config: bad, options: EngineFixtures.trainerOptions(work, resume: true), logger: EngineFixtures.silentLogger).run()
             }
             let message = error?.message ?? ""
             #expect(message.contains("not finite"), "\(message)")
@@ -184,9 +189,10 @@ extension EngineRuns {
         func nonFiniteWithoutCheckpoint() throws {
             let dir = try EngineFixtures.temporaryFolder("nan0")
             defer { try? FileManager.default.removeItem(at: dir) }
-            let config = try EngineFixtures.tinyConfig(data: EngineFixtures.synthData(in: dir, train: 6, val: 0), iterations: 40, lr: 1e12)
-            let error = #expect(throws: TorchError.self) {
-                try Trainer(config: config, options: EngineFixtures.trainerOptions(dir.appendingPathComponent("run")), log: { _ in }).run()
+            var config = try EngineFixtures.tinyConfig(data: EngineFixtures.synthData(in: dir, train: 6, val: 0), iterations: 40, lr: 1e12)
+            config.evalInterval = 0
+            let error = #expect(throws: EngineError.self) {
+                try Trainer(config: config, options: EngineFixtures.trainerOptions(dir.appendingPathComponent("run")), logger: EngineFixtures.silentLogger).run()
             }
             let message = error?.message ?? ""
             #expect(message.contains("not finite") && message.contains("No good checkpoint"), "\(message)")

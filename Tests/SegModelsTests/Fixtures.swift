@@ -19,6 +19,13 @@ enum Fixtures {
         return FileManager.default.fileExists(atPath: candidate.path) ? candidate : nil
     }
 
+    /// A file or folder of the shared reference data, nil when absent (tests gate on it with `.enabled(if:)`, so a
+    /// missing fixture is reported as a skip, never as a pass).
+    static func reference(_ path: String) -> URL? {
+        guard let url = sharedReference?.appendingPathComponent(path), FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return url
+    }
+
     static func tensors(_ url: URL) throws -> [String: Tensor] {
         var out: [String: Tensor] = [:]
         for (k, v) in try SafeTensors.read(url).items { out[k] = try Tensor(host: v) }

@@ -29,13 +29,10 @@ struct LRFormerParityTests {
         #expect(Fixtures.relativeError(full, expected["logits_full"]!) < 1e-4)
     }
 
-    @Test("LRFormer-T: stages and logits within 1e-4 relative (fixture read from ../shared when present)")
+    @Test("LRFormer-T: stages and logits within 1e-4 relative (fixture read from ../shared/reference/lrformer/parity-t, 26 MB)",
+          .enabled(if: Fixtures.reference("lrformer/parity-t") != nil, "needs ../shared/reference/lrformer/parity-t (or SWIFTSEG_REFERENCE)"))
     func tForward() throws {
-        guard let ref = Fixtures.sharedReference?.appendingPathComponent("lrformer/parity-t"),
-              FileManager.default.fileExists(atPath: ref.path) else {
-            print("SKIPPED: parity-t fixture (26 MB) not found beside the checkout; set SWIFTSEG_REFERENCE")
-            return
-        }
+        let ref = try #require(Fixtures.reference("lrformer/parity-t"))
         let model = LRFormerSegmentation(name: "lrformer-t", config: .t, numClasses: 150)
         try model.load(stateDict: SafeTensors.read(ref.appendingPathComponent("weights.safetensors")), strict: true)
         model.eval()

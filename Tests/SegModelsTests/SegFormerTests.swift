@@ -98,11 +98,7 @@ struct SegFormerStructureTests {
 
 @Suite("SegFormer parity with Hugging Face transformers")
 struct SegFormerParityTests {
-    static var fixture: URL? {
-        guard let ref = Fixtures.sharedReference?.appendingPathComponent("segformer/parity-b0"),
-              FileManager.default.fileExists(atPath: ref.appendingPathComponent("weights.safetensors").path) else { return nil }
-        return ref
-    }
+    static var fixture: URL? { Fixtures.reference("segformer/parity-b0/weights.safetensors")?.deletingLastPathComponent() }
 
     static func check(_ model: SegFormerSegmentation, fixture ref: URL, label: String) throws {
         model.eval()
@@ -118,23 +114,19 @@ struct SegFormerParityTests {
         }
     }
 
-    @Test("B0: every hidden state and the logits within 1e-4 relative (eval, float32; fixture read from ../shared)")
+    @Test("B0: every hidden state and the logits within 1e-4 relative (eval, float32; fixture read from ../shared)",
+          .enabled(if: Self.fixture != nil, "needs ../shared/reference/segformer/parity-b0 (or SWIFTSEG_REFERENCE)"))
     func b0Forward() throws {
-        guard let ref = Self.fixture else {
-            print("SKIPPED: segformer/parity-b0 fixture (12 MB) not found beside the checkout; set SWIFTSEG_REFERENCE")
-            return
-        }
+        let ref = try #require(Self.fixture)
         let model = try ModelRegistry.segmentation("segformer-b0", numClasses: 150) as! SegFormerSegmentation
         try model.load(stateDict: SafeTensors.read(ref.appendingPathComponent("weights.safetensors")), strict: true)
         try Self.check(model, fixture: ref, label: "state_dict")
     }
 
-    @Test("B0 as a Hugging Face checkpoint folder: config.json + model.safetensors, no other input")
+    @Test("B0 as a Hugging Face checkpoint folder: config.json + model.safetensors, no other input",
+          .enabled(if: Self.fixture != nil, "needs ../shared/reference/segformer/parity-b0 (or SWIFTSEG_REFERENCE)"))
     func b0Folder() throws {
-        guard let ref = Self.fixture else {
-            print("SKIPPED: segformer/parity-b0 fixture (12 MB) not found beside the checkout; set SWIFTSEG_REFERENCE")
-            return
-        }
+        let ref = try #require(Self.fixture)
         let folder = try TemporaryFolder()
         let labels = (0..<150).map { "class \($0)" }
         try folder.write("config.json", configJSON(labels: labels))
@@ -145,6 +137,31 @@ struct SegFormerParityTests {
         #expect(model.name == "segformer-b0")
         #expect(model.numClasses == 150)
         try Self.check(model, fixture: ref, label: "checkpoint folder")
+    }
+
+    @Test("B0 as a Hugging Face folder holding only pytorch_model.bin (torch.save zip) gives the safetensors path's outputs",
+          .enabled(if: Self.fixture != nil, "needs ../shared/reference/segformer/parity-b0 (or SWIFTSEG_REFERENCE)"))
+    func b0PickledFolder() throws {
+        let ref = try #require(Self.fixture)
+        let folder = try TemporaryFolder()
+        try folder.write("config.json", configJSON(labels: (0..<150).map { "class \($0)" }))
+        let weights = try SafeTensors.read(ref.appendingPathComponent("weights.safetensors"))
+        try PyTorchCheckpointWriter.write(weights, to: folder.url.appendingPathComponent("pytorch_model.bin"))
+        let (model, _) = try SegFormerSegmentation.load(checkpointFolder: folder.url)
+        for (key, tensor) in model.stateDict() {
+            #expect(try tensor.host() == weights[key], "\(key) differs from model.safetensors")
+        }
+        try Self.check(model, fixture: ref, label: "pytorch_model.bin")
+    }
+}
+
+@Suite("Shared reference data")
+struct SharedReferenceTests {
+    @Test("SWIFTSEG_REFERENCE, when set, names an existing folder (a typo must not turn parity tests into skips)")
+    func referenceVariable() {
+        if let env = ProcessInfo.processInfo.environment["SWIFTSEG_REFERENCE"] {
+            #expect(FileManager.default.fileExists(atPath: env), "SWIFTSEG_REFERENCE=\(env) does not exist")
+        }
     }
 }
 
@@ -195,7 +212,7 @@ struct SegFormerCheckpointTests {
         let folder = try TemporaryFolder()
         try folder.write("config.json", json)
         let file = folder.url.appendingPathComponent("config.json")
-        let error = #expect(throws: TorchError.self) { try HuggingFaceSegFormerConfig(contentsOf: file) }
+        let error = #expect(throws: ModelError.self) { try HuggingFaceSegFormerConfig(contentsOf: file) }
         #expect(error?.message.contains(file.path) == true, "\(String(describing: error))")
         #expect(error?.message.contains(message) == true, "\(String(describing: error))")
     }
@@ -236,9 +253,10 @@ struct SegFormerCheckpointTests {
 
         let config = SegFormerConfig(hiddenSizes: [16, 32, 80, 128], depths: [1, 1, 1, 1], decoderHiddenSize: 32)
         try folder.write("config.json", configJSON(hiddenSizes: config.hiddenSizes, depths: config.depths, decoder: 32, labels: ["a", "b"]))
-        #expect(message(folder.url).contains("model.safetensors not found"))
-        try folder.write("pytorch_model.bin", "not read")
-        #expect(message(folder.url).contains("the folder has pytorch_model.bin"))
+        #expect(message(folder.url).contains("neither model.safetensors nor pytorch_model.bin found"))
+        try folder.write("pytorch_model.bin", "not a torch.save file")
+        #expect(message(folder.url).contains("pytorch_model.bin"))
+        try FileManager.default.removeItem(at: folder.url.appendingPathComponent("pytorch_model.bin"))
 
         try folder.write("model.safetensors", "garbage")
         #expect(message(folder.url).contains("\(folder.url.path): safetensors: model.safetensors:"))

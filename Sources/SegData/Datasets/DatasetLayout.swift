@@ -16,6 +16,11 @@ public enum DatasetLayout: String, Sendable, CaseIterable {
             FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path)
         }
         if has(SynthDataset.classesFileName) { return .synth }
+        // `synth --out D` writes D/synth_classes.json beside D/ADEChallengeData2016: either folder is the synthetic set.
+        if root.lastPathComponent == "ADEChallengeData2016",
+           FileManager.default.fileExists(atPath: root.deletingLastPathComponent().appendingPathComponent(SynthDataset.classesFileName).path) {
+            return .synth
+        }
         if has("ADEChallengeData2016") || has("images/training") { return .ade20k }
         if has("leftImg8bit") && has("gtFine") { return .cityscapes }
         if has("images/train2017") || has("images/val2017") { return .cocoStuff164k }

@@ -72,3 +72,11 @@ public struct SegDataset: Sendable {
                            reason: "label value \(value)\(stored) at pixel (x: \(first % label.width), y: \(first / label.width)) is not a class of \(name) (0...\(n - 1)) nor \(ignoreIndex) (ignore); open the data set with mapInvalidToIgnore to treat such values as ignore")
     }
 }
+
+extension SegDataset {
+    /// This split with reduce_zero_label switched as a training config says (the layout's convention otherwise).
+    public func withReduceZeroLabel(_ on: Bool) -> SegDataset {
+        SegDataset(name: name, root: root, split: split, samples: samples, classes: classes, ignoreIndex: ignoreIndex,
+                   reduceZeroLabel: on, mapInvalidToIgnore: mapInvalidToIgnore)
+    }
+}

@@ -3,7 +3,7 @@ import Foundation
 /// Maps `count` items on up to `workers` threads, results in item order. Item i is handled by worker
 /// i % workers, so work is split the same way every time; the results do not depend on `workers`
 /// as long as `transform` depends only on its index.
-func parallelResults<T>(count: Int, workers: Int, _ transform: (Int) throws -> T) -> [Result<T, Error>] {
+public func parallelResults<T>(count: Int, workers: Int, _ transform: (Int) throws -> T) -> [Result<T, Error>] {
     let workers = max(1, min(workers, count))
     if workers == 1 { return (0..<count).map { i in Result { try transform(i) } } }
     let slots = ResultSlots<T>(count: count)

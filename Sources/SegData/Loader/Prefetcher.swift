@@ -3,11 +3,11 @@ import Foundation
 /// Runs `produce(step)` for step 0, 1, 2, ... on a background thread, keeping up to `depth` results
 /// ready ahead of the consumer. Production stops when `produce` returns nil (end of data), throws
 /// (the error is handed to the consumer in order), or the prefetcher is stopped.
-final class Prefetcher<Element>: @unchecked Sendable {
+public final class Prefetcher<Element>: @unchecked Sendable {
     private let queue: BoundedQueue<Result<Element, Error>>
     private var failure: Error?
 
-    init(depth: Int, name: String, produce: @escaping (Int) throws -> Element?) {
+    public init(depth: Int, name: String, produce: @escaping (Int) throws -> Element?) {
         let queue = BoundedQueue<Result<Element, Error>>(capacity: depth)
         self.queue = queue
         // The thread holds the queue and the closure, never `self`, so dropping the owner stops it.
@@ -31,7 +31,7 @@ final class Prefetcher<Element>: @unchecked Sendable {
 
     /// The next result in order; nil at the end of data. A production error is thrown here, and
     /// again on every later call.
-    func next() throws -> Element? {
+    public func next() throws -> Element? {
         if let failure { throw failure }
         switch queue.pop() {
         case .success(let item):
@@ -44,7 +44,7 @@ final class Prefetcher<Element>: @unchecked Sendable {
         }
     }
 
-    func stop() {
+    public func stop() {
         queue.close()
     }
 

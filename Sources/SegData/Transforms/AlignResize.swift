@@ -1,13 +1,14 @@
-/// The test-time resize of SegFormer/LRFormer (`AlignResize`): rescale keeping the aspect ratio into
-/// `scale` (short side to min(scale), long side at most max(scale)), then resize again so both sides
-/// are rounded UP to a multiple of `sizeDivisor`. Two resizes, as upstream does (the second is a
-/// no-op when the first size is already aligned).
+/// The test-time resize: rescale keeping the aspect ratio into `scale` (short side to min(scale), long side at
+/// most max(scale)) as mmseg's `Resize(scale, keep_ratio=True)`; with a `sizeDivisor` (SegFormer/LRFormer's
+/// `AlignResize`), resize again so both sides are rounded UP to a multiple of it. Two resizes, as upstream does
+/// (the second is a no-op when the first size is already aligned).
 public struct AlignResize: Sendable {
     public var scale: (Int, Int)
-    public var sizeDivisor: Int
+    /// nil: no rounding (mmseg 1.x `Resize`).
+    public var sizeDivisor: Int?
 
-    public init(scale: (Int, Int) = (2048, 512), sizeDivisor: Int = 32) {
-        precondition(sizeDivisor > 0, "AlignResize: sizeDivisor must be positive")
+    public init(scale: (Int, Int) = (2048, 512), sizeDivisor: Int? = 32) {
+        precondition(sizeDivisor.map { $0 > 0 } ?? true, "AlignResize: sizeDivisor must be positive")
         self.scale = scale
         self.sizeDivisor = sizeDivisor
     }
@@ -16,7 +17,8 @@ public struct AlignResize: Sendable {
     public func sizes(width: Int, height: Int) -> (rescaled: (width: Int, height: Int), aligned: (width: Int, height: Int)) {
         let r = Resize.rescaledSize(width: width, height: height, scale: scale)
         let rw = max(r.width, 1), rh = max(r.height, 1)
-        let align = { (x: Int) in (x + sizeDivisor - 1) / sizeDivisor * sizeDivisor }
+        guard let d = sizeDivisor else { return ((rw, rh), (rw, rh)) }
+        let align = { (x: Int) in (x + d - 1) / d * d }
         return ((rw, rh), (align(rw), align(rh)))
     }
 

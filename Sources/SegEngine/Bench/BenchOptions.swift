@@ -21,7 +21,7 @@ public struct BenchOptions: Sendable {
     /// Segmentation model names from the model zoo.
     public var models: [String]
     /// Input sizes; each run uses a random batch of images of that size.
-    public var sizes: [InputSize]
+    public var sizes: [Size2D]
     public var batch: Int
     public var device: Device
     public var precision: BenchPrecision
@@ -37,7 +37,7 @@ public struct BenchOptions: Sendable {
     /// When set, `bench.md`, `bench.json` and `bench.svg` are written there.
     public var outputDirectory: URL?
 
-    public init(models: [String], sizes: [InputSize], batch: Int = 1, device: Device = .cpu, precision: BenchPrecision = .float32,
+    public init(models: [String], sizes: [Size2D], batch: Int = 1, device: Device = .cpu, precision: BenchPrecision = .float32,
                 train: Bool = false, warmup: Int = 3, repeats: Int = 10, numClasses: Int? = nil,
                 baselines: OfficialBaseline.Source? = .cpuBaselines, outputDirectory: URL? = nil) {
         self.models = models

@@ -11,9 +11,9 @@ public struct BenchReport: Sendable {
     /// Models in first-seen order.
     var modelNames: [String] { results.reduce(into: [String]()) { if !$0.contains($1.model) { $0.append($1.model) } } }
     /// Sizes in first-seen order.
-    var sizes: [InputSize] {
-        results.reduce(into: [InputSize]()) { list, r in
-            let s = InputSize(r.height, r.width)
+    var sizes: [Size2D] {
+        results.reduce(into: [Size2D]()) { list, r in
+            let s = Size2D(r.height, r.width)
             if !list.contains(s) { list.append(s) }
         }
     }

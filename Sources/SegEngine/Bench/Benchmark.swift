@@ -10,7 +10,7 @@ public enum Benchmark {
     public static func run(models: [String], sizes: [Int], batch: Int = 1, device: Device = .cpu, dtype: BenchPrecision = .float32,
                            train: Bool = false, warmup: Int = 3, repeats: Int = 10,
                            progress: ((String) -> Void)? = nil) throws -> [BenchResult] {
-        try run(BenchOptions(models: models, sizes: sizes.map { InputSize(square: $0) }, batch: batch, device: device,
+        try run(BenchOptions(models: models, sizes: sizes.map { Size2D.square($0) }, batch: batch, device: device,
                              precision: dtype, train: train, warmup: warmup, repeats: repeats), progress: progress)
     }
 
@@ -31,7 +31,7 @@ public enum Benchmark {
 
     /// One (model, size) cell. The model is built inside the memory window so that, as in the official
     /// figures, the peak covers weights + run; a fresh model per size keeps sizes independent.
-    static func measure(_ name: String, size: InputSize, options: BenchOptions) throws -> BenchResult {
+    static func measure(_ name: String, size: Size2D, options: BenchOptions) throws -> BenchResult {
         let device = options.device, dtype = options.precision.dtype
         let window = MemoryProbe.start(device: device)
         let model = try ModelRegistry.segmentation(name, numClasses: options.numClasses)
@@ -41,9 +41,9 @@ public enum Benchmark {
         let step: () -> Void
         let mode: String
         if options.train {
-            let trainer = TrainingStep(model: model, input: x)
+            let trainer = BenchTrainingStep(model: model, loss: try ModelRegistry.family(of: name).loss, input: x)
             step = trainer.run
-            mode = TrainingStep.label
+            mode = BenchTrainingStep.label
         } else {
             model.eval()
             step = { Torch.inferenceMode { _ = model.logits(x) } }
@@ -73,17 +73,20 @@ public enum Benchmark {
     }
 }
 
-/// One optimisation step as the official recipe does it: zero_grad, forward, bilinear resize of the logits to
-/// the input size, cross-entropy (ignore 255) on random labels, backward, AdamW (lr 6e-5, weight decay 0.01).
-final class TrainingStep {
+/// One optimisation step as the official recipe does it: zero_grad, forward, the family's loss (per-pixel
+/// cross-entropy on the logits resized to the input, ignore 255, for most) on random labels, backward, AdamW
+/// (lr 6e-5, weight decay 0.01).
+final class BenchTrainingStep {
     static let label = "train step (AdamW)"
     let model: any SegmentationModel
+    let loss: SegmentationLoss
     let input: Tensor
     let labels: Tensor
     let optimizer: AdamW
 
-    init(model: any SegmentationModel, input: Tensor) {
+    init(model: any SegmentationModel, loss: SegmentationLoss, input: Tensor) {
         self.model = model
+        self.loss = loss
         self.input = input
         labels = Tensor.randint(0, model.numClasses, [input.size(0), input.size(2), input.size(3)], device: input.device)
         optimizer = AdamW(model.parameters, lr: 6e-5, weightDecay: 0.01)
@@ -92,10 +95,7 @@ final class TrainingStep {
 
     func run() {
         optimizer.zeroGrad()
-        let logits = model.logits(input)
-        let upsampled = F.interpolate(logits, size: (input.size(2), input.size(3)))
-        let loss = F.crossEntropy(upsampled, labels, ignoreIndex: 255)
-        loss.backward()
+        loss(model.trainingOutputs(input), labels: labels).total.backward()
         optimizer.step()
     }
 }

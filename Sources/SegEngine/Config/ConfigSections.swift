@@ -9,10 +9,11 @@ public struct DatasetConfig: Equatable, Sendable, ConfigSection {
     public var root: String
     /// nil: read from the data set's classes file (folder, synth).
     public var numClasses: Int?
-    /// ADE20K's convention: label 0 (other) becomes 255, every other label minus 1.
-    public var reduceZeroLabel: Bool
+    /// ADE20K's convention: label 0 (other) becomes 255, every other label minus 1. nil: the layout's own convention
+    /// (ADE20K and the synthetic set on, Cityscapes and COCO-Stuff off, a folder's classes.json).
+    public var reduceZeroLabel: Bool?
 
-    public init(kind: DatasetKind, root: String, numClasses: Int?, reduceZeroLabel: Bool) {
+    public init(kind: DatasetKind, root: String, numClasses: Int?, reduceZeroLabel: Bool?) {
         self.kind = kind
         self.root = root
         self.numClasses = numClasses
@@ -34,7 +35,7 @@ public struct DatasetConfig: Equatable, Sendable, ConfigSection {
         try c.encode(kind, forKey: .kind)
         try c.encode(root, forKey: .root)
         try c.encode(numClasses, forKey: .numClasses)  // null when unset, so a reload cannot pick up a preset's
-        try c.encode(reduceZeroLabel, forKey: .reduceZeroLabel)
+        try c.encode(reduceZeroLabel, forKey: .reduceZeroLabel)  // null: the layout's convention
     }
 }
 

@@ -45,6 +45,17 @@ extension TrainConfig {
         return try decode(data, format: ConfigFormat(url: url), model: model, dataset: dataset)
     }
 
+    /// The data set a config file names (`dataset.kind`), nil when it names none.
+    public static func datasetNamed(in url: URL) throws -> DatasetKind? {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ConfigError.cannotRead(path: url.path, reason: (error as NSError).localizedDescription)
+        }
+        return try ConfigDocument.run(data, format: ConfigFormat(url: url)) { try PresetSelection(from: $0) }?.dataset
+    }
+
     /// `load(contentsOf:)` on text in memory.
     public static func decode(_ data: Data, format: ConfigFormat, model: String? = nil,
                               dataset: DatasetKind? = nil) throws -> TrainConfig {

@@ -24,7 +24,7 @@ extension TrainConfig {
         var config = TrainConfig(
             model: variant.name,
             dataset: DatasetConfig(kind: dataset, root: defaultRoot(dataset), numClasses: defaultClasses(dataset),
-                                   reduceZeroLabel: dataset == .folder || dataset == .synth ? false : recipe.reduceZeroLabel),
+                                   reduceZeroLabel: dataset == .folder || dataset == .synth ? nil : recipe.reduceZeroLabel),
             iterations: recipe.iterations, batchSize: recipe.batchSize, cropSize: recipe.cropSize,
             optimizer: OptimizerConfig(type: recipe.optimizer, lr: recipe.lr, betas: recipe.betas, eps: recipe.eps,
                                        weightDecay: recipe.weightDecay, momentum: recipe.momentum, paramRules: recipe.paramRules),

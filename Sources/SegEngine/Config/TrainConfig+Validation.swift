@@ -2,6 +2,7 @@
 // than as a trap or a NaN hours later.
 
 import Foundation
+import SegModels
 
 extension TrainConfig {
     /// Every problem found, as "field: what is wrong"; empty when the config is usable.
@@ -34,8 +35,6 @@ extension TrainConfig {
         }
 
         check(schedule.warmupIters >= 0, "schedule.warmupIters: must not be negative, got \(schedule.warmupIters)")
-        check(schedule.warmupIters < iterations,
-              "schedule.warmupIters: \(schedule.warmupIters) is not shorter than iterations (\(iterations))")
         // mmengine's LinearLR rejects factors outside [0, 1]; 0 would also divide by zero in its recursion.
         check(schedule.warmupRatio > 0 && schedule.warmupRatio <= 1,
               "schedule.warmupRatio: expected a value in (0, 1], got \(schedule.warmupRatio)")
@@ -50,7 +49,7 @@ extension TrainConfig {
             check(clip > 0, "gradClipMaxNorm: must be positive (or null for no clipping), got \(clip)")
         }
 
-        check(evalInterval > 0, "evalInterval: must be positive, got \(evalInterval)")
+        check(evalInterval >= 0, "evalInterval: must not be negative (0 turns evaluation off), got \(evalInterval)")
         check(checkpointInterval > 0, "checkpointInterval: must be positive, got \(checkpointInterval)")
         check(logInterval > 0, "logInterval: must be positive, got \(logInterval)")
         check(workers >= 0, "workers: must not be negative, got \(workers)")
@@ -73,6 +72,15 @@ extension TrainConfig {
         check(test.slideStride.height > 0 && test.slideStride.width > 0
                 && test.slideStride.height <= test.slideCrop.height && test.slideStride.width <= test.slideCrop.width,
               "test.slideStride: expected positive values no larger than slideCrop (\(test.slideCrop)), got \(test.slideStride)")
+        check(test.tta.ratios.allSatisfy { $0 > 0 }, "test.tta.ratios: must be positive, got \(test.tta.ratios)")
+        if let family = try? ModelRegistry.family(of: model) {
+            if let problem = family.inputConstraints.problem(with: cropSize, model: model) { out.append("cropSize: \(problem)") }
+            if test.mode == .slide, let problem = family.inputConstraints.problem(with: test.slideCrop, model: model) {
+                out.append("test.slideCrop: \(problem)")
+            }
+        } else {
+            out.append("model: unknown model '\(model)'; see `swiftseg models`")
+        }
         return out
     }
 

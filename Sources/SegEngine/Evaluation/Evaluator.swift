@@ -2,31 +2,30 @@ import Foundation
 import SegData
 import SegModels
 import Torch
-import TorchIO
 
-/// Evaluates a model over a dataset split as mmsegmentation does: test pipeline (AlignResize), whole or
-/// slide inference, optional multi-scale + flip TTA, logits resized to the ORIGINAL label size,
-/// metrics accumulated over the whole dataset.
+/// Evaluates a model over a dataset split as mmsegmentation does: the test protocol's resize and normalisation,
+/// whole or slide inference, optional multi-scale + flip TTA, logits resized to the ORIGINAL label size, metrics
+/// accumulated over the whole dataset.
 public struct Evaluator {
-    public var mode: InferenceMode = .whole
-    public var tta: TestTimeAugmentation? = nil
+    public var settings: EvaluationSettings
     public var device: Device = .cpu
     public var workers: Int = 2
     /// Called after each image with (done, total).
     public var progress: ((Int, Int) -> Void)? = nil
 
-    public init(mode: InferenceMode = .whole, tta: TestTimeAugmentation? = nil, device: Device = .cpu, workers: Int = 2) {
-        self.mode = mode
-        self.tta = tta
+    public init(settings: EvaluationSettings, device: Device = .cpu, workers: Int = 2) {
+        self.settings = settings
         self.device = device
         self.workers = workers
     }
 
-    public func evaluate(_ model: any SegmentationModel, dataset: SegDataset, pipeline: TestPipeline, limit: Int? = nil) throws -> SegMetrics {
+    public func evaluate(_ model: any SegmentationModel, dataset: SegDataset, limit: Int? = nil) throws -> SegMetrics {
+        try settings.validate()
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
         var matrix = ConfusionMatrix(numClasses: dataset.numClasses)
+        let pipeline = settings.pipeline
         let loader = EvalLoader(dataset: dataset, pipeline: pipeline, workers: workers)
         let total = min(limit ?? dataset.count, dataset.count)
         var done = 0
@@ -43,23 +42,26 @@ public struct Evaluator {
     func predict(_ model: any SegmentationModel, sample: EvalSample, pipeline: TestPipeline) throws -> [Int32] {
         let size = sample.originalSize
         let probabilities: Tensor
-        if let tta {
-            probabilities = augmentedProbabilities(model, image: sample.originalImage, tta: tta, normalize: pipeline.normalize, size: size)
+        if let tta = settings.augmentation {
+            probabilities = try augmentedProbabilities(model, image: sample.originalImage, tta: tta, normalize: pipeline.normalize,
+                                                       size: Size2D(size.h, size.w))
         } else {
             let x = try Tensor(image: sample.image).checked.to(device: device)
-            probabilities = SegmentationInference.probabilities(model, x, mode: mode, outputSize: (size.h, size.w))
+            probabilities = try SegmentationInference.probabilities(model, x, mode: settings.inferenceMode, outputSize: Size2D(size.h, size.w),
+                                                                    constraints: settings.constraints)
         }
         return probabilities.argmax(dim: 1).to(dtype: .int32, device: .cpu).toArray(Int32.self)
     }
 
     /// Averages softmax scores over every TTA view (flipped views are flipped back).
     func augmentedProbabilities(_ model: any SegmentationModel, image: Image, tta: TestTimeAugmentation, normalize: Normalize,
-                                size: (h: Int, w: Int)) -> Tensor {
+                                size: Size2D) throws -> Tensor {
         let views = tta.views(width: image.width, height: image.height)
         var sum: Tensor? = nil
         for view in views {
             let x = Tensor(image: normalize.apply(tta.render(image, view: view))).to(device)
-            var p = SegmentationInference.probabilities(model, x, mode: mode, outputSize: (size.h, size.w))
+            var p = try SegmentationInference.probabilities(model, x, mode: settings.inferenceMode, outputSize: size,
+                                                            constraints: settings.constraints)
             if view.flipped { p = p.flip([3]) }
             sum = sum.map { $0 + p } ?? p
         }

@@ -8,43 +8,86 @@ public enum InferenceMode: Sendable, Equatable {
     /// The whole image at once.
     case whole
     /// Overlapping crops (mmseg's slide inference): logits summed over windows and divided by the count.
-    case slide(crop: (h: Int, w: Int), stride: (h: Int, w: Int))
-
-    public static func == (a: InferenceMode, b: InferenceMode) -> Bool {
-        switch (a, b) {
-        case (.whole, .whole): return true
-        case let (.slide(c1, s1), .slide(c2, s2)): return c1 == c2 && s1 == s2
-        default: return false
-        }
-    }
+    case slide(crop: Size2D, stride: Size2D)
 }
 
 public enum SegmentationInference {
-    /// Class scores (softmax probabilities) for x (1,3,h,w), resized to `outputSize`.
-    public static func probabilities(_ model: any SegmentationModel, _ x: Tensor, mode: InferenceMode,
-                                     outputSize: (Int, Int)) -> Tensor {
-        let logits: Tensor
+    /// Class scores for x (1,3,h,w) at the input resolution (slide: averaged over windows), after checking the
+    /// input (or window) size against the family's constraints.
+    public static func logits(_ model: any SegmentationModel, _ x: Tensor, mode: InferenceMode,
+                              constraints: InputConstraints) throws -> Tensor {
+        let input = Size2D(x.size(2), x.size(3))
         switch mode {
         case .whole:
-            logits = model.predictLogits(x)
+            if let problem = constraints.problem(with: input, model: model.name) { throw EngineError(problem) }
+            return try guardedForward { model.predictLogits(x) }
         case let .slide(crop, stride):
-            logits = slide(model, x, crop: crop, stride: stride)
+            guard stride.height <= crop.height, stride.width <= crop.width, stride.height > 0, stride.width > 0 else {
+                throw EngineError("slide stride \(stride) must be positive and no larger than the crop \(crop)")
+            }
+            let window = Size2D(min(crop.height, input.height), min(crop.width, input.width))
+            if let problem = constraints.problem(with: window, model: model.name) { throw EngineError("slide window: \(problem)") }
+            return try guardedForward { slide(model, x, crop: crop, stride: stride) }
         }
-        let resized = (logits.size(2), logits.size(3)) == outputSize ? logits : F.interpolate(logits, size: outputSize)
-        return F.softmax(resized, dim: 1)
+    }
+
+    /// Softmax class probabilities resized to `outputSize` (1,K,H,W): what TTA averages. Memory grows with
+    /// K x H x W; plain prediction uses `classMap`, which does not.
+    public static func probabilities(_ model: any SegmentationModel, _ x: Tensor, mode: InferenceMode, outputSize: Size2D,
+                                     constraints: InputConstraints) throws -> Tensor {
+        let l = try logits(model, x, mode: mode, constraints: constraints)
+        return try guardedForward { F.softmax(resize(l, to: outputSize), dim: 1) }
+    }
+
+    /// Per-pixel class indices (1,H,W, int64) at `outputSize`: the argmax of the logits resized bilinearly to it.
+    /// Classes are resized `chunk` at a time with a running maximum, so memory stays bounded at any output size;
+    /// each class plane is resized exactly as in one call, and ties keep the lowest class, as `argmax` does.
+    public static func classMap(_ model: any SegmentationModel, _ x: Tensor, mode: InferenceMode, outputSize: Size2D,
+                                constraints: InputConstraints, chunk: Int = 16) throws -> Tensor {
+        let l = try logits(model, x, mode: mode, constraints: constraints)
+        return try guardedForward { tiledArgmax(l, outputSize: outputSize, chunk: chunk) }
+    }
+
+    /// argmax over classes of `logits` (1,K,h,w) bilinearly resized to `outputSize`, `chunk` classes at a time.
+    static func tiledArgmax(_ logits: Tensor, outputSize: Size2D, chunk: Int) -> Tensor {
+        let k = logits.size(1)
+        if k <= chunk { return resize(logits, to: outputSize).argmax(dim: 1) }
+        var best: Tensor? = nil
+        var index: Tensor? = nil
+        var start = 0
+        while start < k {
+            let end = min(start + chunk, k)
+            let (values, local) = resize(logits.slice(1, start: start, end: end), to: outputSize).max(dim: 1)
+            let global = local + Double(start)
+            if let b = best, let i = index {
+                let better = values .> b  // strictly greater: an earlier class keeps a tie
+                best = Tensor.where(better, values, b)
+                index = Tensor.where(better, global, i)
+            } else {
+                best = values
+                index = global
+            }
+            start = end
+        }
+        return index!
+    }
+
+    static func resize(_ t: Tensor, to size: Size2D) -> Tensor {
+        (t.size(2), t.size(3)) == (size.height, size.width) ? t : F.interpolate(t, size: (size.height, size.width))
     }
 
     /// mmseg `slide_inference`: windows of `crop` every `stride`, the last one aligned to the border.
-    static func slide(_ model: any SegmentationModel, _ x: Tensor, crop: (h: Int, w: Int), stride: (h: Int, w: Int)) -> Tensor {
+    static func slide(_ model: any SegmentationModel, _ x: Tensor, crop: Size2D, stride: Size2D) -> Tensor {
+        precondition(stride.height <= crop.height && stride.width <= crop.width, "slide: stride \(stride) > crop \(crop)")
         let (h, w) = (x.size(2), x.size(3))
-        let rows = max(h - crop.h + stride.h - 1, 0) / stride.h + 1
-        let cols = max(w - crop.w + stride.w - 1, 0) / stride.w + 1
+        let rows = max(h - crop.height + stride.height - 1, 0) / stride.height + 1
+        let cols = max(w - crop.width + stride.width - 1, 0) / stride.width + 1
         var sum: Tensor? = nil
         let count = Tensor.zeros([1, 1, h, w], device: x.device)
         for r in 0..<rows {
             for c in 0..<cols {
-                let y2 = min(r * stride.h + crop.h, h), x2 = min(c * stride.w + crop.w, w)
-                let y1 = max(y2 - crop.h, 0), x1 = max(x2 - crop.w, 0)
+                let y2 = min(r * stride.height + crop.height, h), x2 = min(c * stride.width + crop.width, w)
+                let y1 = max(y2 - crop.height, 0), x1 = max(x2 - crop.width, 0)
                 let window = x.slice(2, start: y1, end: y2).slice(3, start: x1, end: x2)
                 let out = model.predictLogits(window)  // 1,K,wh,ww
                 // Pad the window's logits back into the full canvas.
@@ -55,4 +98,10 @@ public enum SegmentationInference {
         }
         return sum! / count
     }
+}
+
+/// Runs a model call where a failure inside the operator layer must become a thrown error (out of memory on a
+/// large image); the boundary every engine forward pass goes through.
+func guardedForward<T>(_ body: () throws -> T) throws -> T {
+    try body()
 }

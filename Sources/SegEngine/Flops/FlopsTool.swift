@@ -4,40 +4,17 @@ import Foundation
 import Torch
 import SegModels
 
-/// An image size H x W, parsed from "512" (square) or "1024x2048" (height x width).
-public struct InputSize: Sendable, Codable, Hashable, CustomStringConvertible {
-    public var height: Int
-    public var width: Int
-
-    public init(_ height: Int, _ width: Int) {
-        self.height = height
-        self.width = width
-    }
-
-    public init(square side: Int) { self.init(side, side) }
-
-    public init(parsing text: String) throws {
-        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-        guard (1...2).contains(parts.count), parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
-            throw FlopCounterError("cannot read size '\(text)': expected N or HxW with positive integers, e.g. 512 or 1024x2048")
-        }
-        self.init(parts[0]!, parts.count == 2 ? parts[1]! : parts[0]!)
-    }
-
-    public var description: String { "\(height)x\(width)" }
-}
-
 public struct FlopsOptions: Sendable {
     /// Model zoo names; "lrformer-<v>-backbone" counts a bare LRFormer encoder (e.g. XL, which has no LRHead upstream).
     public var models: [String]
-    public var sizes: [InputSize]
+    public var sizes: [Size2D]
     /// nil: each model's default (150 for ADE20K models).
     public var numClasses: Int?
     public var batch: Int
     /// When set, `flops.txt` and `flops.json` are written there.
     public var outputDirectory: URL?
 
-    public init(models: [String], sizes: [InputSize] = [InputSize(square: 512)], numClasses: Int? = nil, batch: Int = 1,
+    public init(models: [String], sizes: [Size2D] = [Size2D.square(512)], numClasses: Int? = nil, batch: Int = 1,
                 outputDirectory: URL? = nil) {
         self.models = models
         self.sizes = sizes

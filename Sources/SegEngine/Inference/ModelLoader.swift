@@ -2,10 +2,11 @@ import Foundation
 import SegData
 import SegModels
 import Torch
+import TorchIO
 
-/// Builds a model and loads a checkpoint for evaluation or prediction, with the class names that belong
-/// to it. Names come from the checkpoint (SwiftSeg state, mmengine meta, Hugging Face id2label); never
-/// silently from another dataset.
+/// Builds a model and loads a checkpoint for evaluation or prediction, with the class names that belong to it.
+/// Names come from the checkpoint (SwiftSeg state, mmengine meta, Hugging Face id2label); never silently from
+/// another dataset.
 public enum ModelLoader {
     public struct Loaded {
         public let model: any SegmentationModel
@@ -13,18 +14,27 @@ public enum ModelLoader {
         public let palette: [[UInt8]]
         /// Where the names came from, for the user.
         public let classSource: String
+        /// Things worth telling the user (a converted layout, unused checkpoint entries).
+        public let notes: [String]
     }
 
+    /// `name` is a model ("lrformer-t") or, for a self-describing folder (a Hugging Face checkpoint), its family
+    /// ("segformer").
     public static func load(model name: String, checkpoint: URL, numClasses: Int? = nil, fallbackClasses: DatasetClasses? = nil,
                             device: Device = .cpu) throws -> Loaded {
-        // A Hugging Face SegFormer folder (config.json + model.safetensors) describes itself: variant, classes.
-        if name.lowercased().hasPrefix("segformer"),
+        let family = try ModelRegistry.family(of: name)
+        if let loadFolder = family.loadFolder, isFolder(checkpoint),
            FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent("config.json").path) {
-            let (model, names) = try SegFormerSegmentation.load(checkpointFolder: checkpoint)
+            let (model, names) = try loadFolder(checkpoint)
             model.eval().to(device: device)
             let palette = fallbackClasses.flatMap { $0.count == names.count ? $0.palette : nil }
                 ?? DatasetClasses.defaultPalette(count: names.count)
-            return Loaded(model: model, classNames: names, palette: palette, classSource: "config.json id2label")
+            return Loaded(model: model, classNames: names, palette: palette, classSource: "config.json id2label", notes: [])
+        }
+        guard (try? ModelRegistry.variant(name)) != nil else {
+            throw EngineError("'\(name)' names the \(family.title) family; name one of its models ("
+                + family.variants.filter { $0.kind == .segmentation }.map(\.name).joined(separator: ", ")
+                + ") or give a self-describing checkpoint folder")
         }
         let contents = try WeightsFile.read(checkpoint)
         // Class count: explicit, else the checkpoint's classifier shape.
@@ -32,13 +42,17 @@ public enum ModelLoader {
         var k = numClasses
         if k == nil {
             guard let w = contents.tensors[probe.classifierKey] else {
-                throw TorchError("checkpoint", "\(checkpoint.path) has no \(probe.classifierKey): is it a \(name) checkpoint?")
+                throw EngineError("\(checkpoint.path) has no \(probe.classifierKey): is it a \(name) checkpoint?")
             }
             k = w.shape[0]
         }
         let model = try ModelRegistry.segmentation(name, numClasses: k!)
-        try model.load(stateDict: contents.tensors, strict: true)
+        let load = try ModelRegistry.load(contents.tensors, into: model, modelName: name, strict: true, source: checkpoint.path)
         model.eval().to(device: device)
+        var notes: [String] = []
+        if let map = load.keyMap { notes.append("converted from the \(map) layout") }
+        if !load.unused.isEmpty { notes.append("\(load.unused.count) checkpoint entries are unused by the forward pass, as upstream: "
+                                               + load.unused.prefix(3).joined(separator: ", ") + (load.unused.count > 3 ? ", ..." : "")) }
 
         var names: [String]? = nil
         var source = ""
@@ -60,18 +74,26 @@ public enum ModelLoader {
             source = "none in the checkpoint: numbered classes"
         }
         guard names!.count == k! else {
-            throw TorchError("checkpoint", "\(checkpoint.path): \(names!.count) class names for a \(k!)-class model")
+            throw EngineError("\(checkpoint.path): \(names!.count) class names for a \(k!)-class model")
         }
         if palette == nil || palette!.count < k! {
             palette = fallbackClasses.flatMap { $0.count == k! ? $0.palette : nil } ?? DatasetClasses.defaultPalette(count: k!)
         }
-        return Loaded(model: model, classNames: names!, palette: palette!, classSource: source)
+        return Loaded(model: model, classNames: names!, palette: palette!, classSource: source, notes: notes)
+    }
+
+    /// The data set a SwiftSeg training checkpoint was trained on (nil for other checkpoints).
+    public static func trainingDataset(of checkpoint: URL) -> DatasetKind? {
+        (try? TrainingCheckpoint(folder: checkpointFolder(checkpoint)).readState())?.config.dataset.kind
+    }
+
+    static func isFolder(_ url: URL) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) && isDir.boolValue
     }
 
     /// A SwiftSeg checkpoint is a folder; a file inside it also identifies it.
     static func checkpointFolder(_ url: URL) -> URL {
-        var isDir: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
-        return exists && isDir.boolValue ? url : url.deletingLastPathComponent()
+        isFolder(url) ? url : url.deletingLastPathComponent()
     }
 }

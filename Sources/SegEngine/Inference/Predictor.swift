@@ -2,70 +2,219 @@ import Foundation
 import SegData
 import SegModels
 import Torch
-import TorchIO
 
-/// Segments image files: writes a palette label PNG per image and, optionally, a colour overlay.
+/// Segments image files: writes a palette label PNG per image and, optionally, a colour overlay. Decoding and
+/// resizing of the next image and PNG encoding of the previous one run beside the model's forward pass. Never
+/// writes over an input, never lets two inputs share an output name, and goes on past an unreadable image.
 public struct Predictor {
     public let loaded: ModelLoader.Loaded
-    public var pipeline: TestPipeline
-    public var mode: InferenceMode = .whole
+    public var settings: EvaluationSettings
     public var device: Device = .cpu
 
-    public init(loaded: ModelLoader.Loaded, pipeline: TestPipeline = .ade20k(), mode: InferenceMode = .whole, device: Device = .cpu) {
+    public init(loaded: ModelLoader.Loaded, settings: EvaluationSettings, device: Device = .cpu) {
         self.loaded = loaded
-        self.pipeline = pipeline
-        self.mode = mode
+        self.settings = settings
         self.device = device
     }
 
     /// Class map of one image at its original size.
     public func segment(_ image: Image) throws -> LabelMap {
-        let x = try Tensor(image: pipeline.apply(image)).checked.to(device: device)
-        let classes = Torch.inferenceMode {
-            SegmentationInference.probabilities(loaded.model, x, mode: mode, outputSize: (image.height, image.width))
-                .argmax(dim: 1).to(dtype: .uint8, device: .cpu).toArray(UInt8.self)
+        if let tta = settings.augmentation { return try segmentAugmented(image, tta: tta) }
+        let x = try Tensor(image: settings.pipeline.apply(image)).checked.to(device: device)
+        return try segment(input: x, size: Size2D(image.height, image.width))
+    }
+
+    /// The class map of a prepared input at `size`, without materialising K x H x W scores.
+    func segment(input x: Tensor, size: Size2D) throws -> LabelMap {
+        let classes: [UInt8] = try Torch.inferenceMode {
+            try SegmentationInference.classMap(loaded.model, x, mode: settings.inferenceMode, outputSize: size,
+                                               constraints: settings.constraints)
+                .to(dtype: .uint8, device: .cpu).toArray(UInt8.self)
         }
-        return LabelMap(width: image.width, height: image.height, labels: classes)
+        return LabelMap(width: size.width, height: size.height, labels: classes)
     }
 
     /// Image files of a folder (sorted) or the single file given.
     public static func inputs(_ url: URL) throws -> [URL] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
-            throw TorchError("predict", "input not found: \(url.path)")
+            throw EngineError("input not found: \(url.path)")
         }
         guard isDir.boolValue else { return [url] }
         let exts: Set<String> = ["jpg", "jpeg", "png"]
         let files = try FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)
-            .filter { exts.contains($0.pathExtension.lowercased()) }
+            .filter { exts.contains($0.pathExtension.lowercased()) && !$0.lastPathComponent.hasPrefix(".") }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
-        guard !files.isEmpty else { throw TorchError("predict", "no .jpg/.png images in \(url.path)") }
+        guard !files.isEmpty else { throw EngineError("no .jpg/.jpeg/.png images in \(url.path)") }
         return files
     }
 
-    /// Writes `<stem>.png` (palette labels) and `<stem>_overlay.png`; returns the written files.
-    @discardableResult
-    public func run(inputs: [URL], outputDir: URL, overlay: Bool, opacity: Double, progress: ((Int, Int, URL) -> Void)? = nil) throws -> [URL] {
-        try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true)
-        var written: [URL] = []
-        for (i, url) in inputs.enumerated() {
-            let image = try ImageIO.readImage(url)
-            guard image.width >= 32, image.height >= 32 else {
-                throw TorchError("predict", "\(url.path): image is \(image.width)x\(image.height); at least 32x32 is needed")
-            }
-            let labels = try segment(image)
-            let stem = url.deletingPathExtension().lastPathComponent
-            let labelURL = outputDir.appendingPathComponent("\(stem).png")
-            try ImageIO.writeLabelPNG(labels, palette: loaded.palette, to: labelURL)
-            written.append(labelURL)
-            if overlay {
-                let o = ImageIO.overlay(image: image, labels: labels, palette: loaded.palette, opacity: opacity)
-                let overlayURL = outputDir.appendingPathComponent("\(stem)_overlay.png")
-                try ImageIO.writePNG(o, to: overlayURL)
-                written.append(overlayURL)
-            }
-            progress?(i + 1, inputs.count, url)
+    /// The output files of each input: `<stem>.png` (and `<stem>_overlay.png`), or `<stem>_<ext>.png` for inputs whose
+    /// stems clash (`x.jpg` and `x.png`). Throws, before anything is written, if an output would replace an input.
+    public static func outputNames(for inputs: [URL], in outputDir: URL, overlay: Bool) throws -> [(label: URL, overlay: URL?)] {
+        let stems = inputs.map { $0.deletingPathExtension().lastPathComponent }
+        var counts: [String: Int] = [:]
+        for s in stems { counts[s, default: 0] += 1 }
+        let names: [(URL, URL?)] = zip(inputs, stems).map { url, stem in
+            let base = counts[stem]! > 1 ? "\(stem)_\(url.pathExtension.lowercased())" : stem
+            return (outputDir.appendingPathComponent("\(base).png"), overlay ? outputDir.appendingPathComponent("\(base)_overlay.png") : nil)
         }
-        return written
+        var seen: [String: URL] = [:]
+        for (i, pair) in names.enumerated() {
+            for out in [pair.0] + (pair.1.map { [$0] } ?? []) {
+                if let other = seen[out.standardizedFileURL.path] {
+                    throw EngineError("\(inputs[i].lastPathComponent) and \(other.lastPathComponent) would both be written to \(out.path); rename one")
+                }
+                seen[out.standardizedFileURL.path] = inputs[i]
+            }
+        }
+        let inputPaths = Set(inputs.map { $0.resolvingSymlinksInPath().standardizedFileURL.path })
+        let clobbered = names.flatMap { [$0.0] + ($0.1.map { [$0] } ?? []) }
+            .filter { inputPaths.contains($0.resolvingSymlinksInPath().standardizedFileURL.path) }
+        if !clobbered.isEmpty {
+            throw EngineError("writing predictions into \(outputDir.path) would replace input images ("
+                + clobbered.prefix(5).map(\.lastPathComponent).joined(separator: ", ") + (clobbered.count > 5 ? ", ..." : "")
+                + "); choose another --out folder")
+        }
+        return names
     }
+
+    /// What a run wrote and what it could not read.
+    public struct Report {
+        public var written: [URL] = []
+        public var failures: [(input: URL, error: Error)] = []
+        /// Seconds in the model (forward pass and class map) and in the whole run.
+        public var modelSeconds: Double = 0
+        public var wallSeconds: Double = 0
+        public var images: Int = 0
+        public var imagesPerSecond: Double { wallSeconds > 0 ? Double(images) / wallSeconds : 0 }
+        public var modelShare: Double { wallSeconds > 0 ? modelSeconds / wallSeconds : 0 }
+    }
+
+    /// Segments every input. An image that cannot be read or segmented is reported and skipped (unless `stopOnError`);
+    /// the caller decides the exit status from `report.failures`.
+    public func run(inputs: [URL], outputDir: URL, overlay: Bool, opacity: Double, stopOnError: Bool = false,
+                    progress: ((Int, Int, URL, Error?) -> Void)? = nil) throws -> Report {
+        try Self.prepareOutputFolder(outputDir)
+        let names = try Self.outputNames(for: inputs, in: outputDir, overlay: overlay)
+        let pipeline = settings.pipeline
+        let tta = settings.augmentation
+        // Decode + resize + normalise ahead of the model on a background thread.
+        let prefetch = Prefetcher<Result<(Image, NormalizedImage?), Error>>(depth: 2, name: "SwiftSeg.Predictor") { i in
+            guard i < inputs.count else { return nil }
+            return Result {
+                let image = try ImageIO.readImage(inputs[i]).rgb()
+                return (image, tta == nil ? pipeline.apply(image) : nil)
+            }
+        }
+        defer { prefetch.stop() }
+        // PNG encoding and writing of finished images beside the next forward pass (at most 2 waiting).
+        let writer = BackgroundWriter(limit: 2)
+        var report = Report()
+        let start = Date()
+        for i in inputs.indices {
+            let result: Result<(Image, NormalizedImage?), Error> = try prefetch.next()
+                ?? .failure(EngineError("internal: the image reader stopped early"))
+            do {
+                let (image, normalized) = try result.get()
+                let size = Size2D(image.height, image.width)
+                let t0 = Date()
+                let labels: LabelMap
+                if let tta {
+                    labels = try segmentAugmented(image, tta: tta)
+                } else {
+                    labels = try segment(input: Tensor(image: normalized!).checked.to(device: device), size: size)
+                }
+                report.modelSeconds += Date().timeIntervalSince(t0)
+                let (labelURL, overlayURL) = names[i]
+                let palette = loaded.palette
+                writer.submit {
+                    try ImageIO.writeLabelPNG(labels, palette: palette, to: labelURL)
+                    if let overlayURL {
+                        try ImageIO.writePNG(ImageIO.overlay(image: image, labels: labels, palette: palette, opacity: opacity), to: overlayURL)
+                    }
+                }
+                report.written.append(labelURL)
+                if let overlayURL { report.written.append(overlayURL) }
+                report.images += 1
+                progress?(i + 1, inputs.count, inputs[i], nil)
+            } catch {
+                report.failures.append((inputs[i], error))
+                progress?(i + 1, inputs.count, inputs[i], error)
+                if stopOnError { break }
+            }
+            if let e = writer.firstError { throw e }  // a full disk or unwritable folder stops the run
+        }
+        try writer.finish()
+        report.wallSeconds = Date().timeIntervalSince(start)
+        return report
+    }
+
+    func segmentAugmented(_ image: Image, tta: TestTimeAugmentation) throws -> LabelMap {
+        let size = Size2D(image.height, image.width)
+        let classes: [UInt8] = try Torch.inferenceMode {
+            try Evaluator(settings: settings, device: device)
+                .augmentedProbabilities(loaded.model, image: image, tta: tta, normalize: settings.pipeline.normalize, size: size)
+                .argmax(dim: 1).to(dtype: .uint8, device: .cpu).toArray(UInt8.self)
+        }
+        return LabelMap(width: size.width, height: size.height, labels: classes)
+    }
+
+    /// Creates the output folder, and checks it can be written before any work is done.
+    static func prepareOutputFolder(_ dir: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        } catch {
+            throw EngineError("cannot create the output folder \(dir.path): \(reason(error))")
+        }
+        let probe = dir.appendingPathComponent(".swiftseg-write-test-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: probe.path, contents: Data()) else {
+            throw EngineError("cannot write into the output folder \(dir.path): \(String(cString: strerror(errno)))")
+        }
+        try? FileManager.default.removeItem(at: probe)
+    }
+}
+
+/// Runs write jobs one after another on a background queue, with at most `limit` waiting; remembers the first error.
+final class BackgroundWriter: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "SwiftSeg.writer")
+    private let slots: DispatchSemaphore
+    private let lock = NSLock()
+    private var error: Error?
+
+    init(limit: Int) { slots = DispatchSemaphore(value: limit) }
+
+    var firstError: Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        return error
+    }
+
+    func submit(_ job: @escaping () throws -> Void) {
+        slots.wait()
+        queue.async {
+            defer { self.slots.signal() }
+            do { try job() } catch {
+                self.lock.lock()
+                if self.error == nil { self.error = error }
+                self.lock.unlock()
+            }
+        }
+    }
+
+    /// Waits for every job; throws the first error.
+    func finish() throws {
+        queue.sync {}
+        if let e = firstError { throw e }
+    }
+}
+
+/// A short reason for a Foundation file error (not the `NSCocoaErrorDomain Code=...` dump).
+func reason(_ error: Error) -> String {
+    let ns = error as NSError
+    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(underlying.code)))
+    }
+    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+    return error.localizedDescription
 }

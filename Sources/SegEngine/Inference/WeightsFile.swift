@@ -15,15 +15,17 @@ public enum WeightsFile {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: url.path, isDirectory: &isDir) else {
-            throw TorchError("weights", "\(url.path): no such file")
+            throw EngineError("\(url.path): no such file")
         }
         if isDir.boolValue {
-            // A SwiftSeg checkpoint folder or a Hugging Face folder: both keep model.safetensors.
-            let inner = url.appendingPathComponent("model.safetensors")
-            guard fm.fileExists(atPath: inner.path) else {
-                throw TorchError("weights", "\(url.path): a folder without model.safetensors")
+            // A SwiftSeg checkpoint folder or a Hugging Face folder: model.safetensors, else pytorch_model.bin.
+            for name in ["model.safetensors", "pytorch_model.bin"] where fm.fileExists(atPath: url.appendingPathComponent(name).path) {
+                return try read(url.appendingPathComponent(name))
             }
-            return try read(inner)
+            if fm.fileExists(atPath: url.appendingPathComponent("optimizer.safetensors").path) {
+                throw EngineError("\(url.path): a training checkpoint folder without model.safetensors (incomplete or damaged)")
+            }
+            throw EngineError("\(url.path): a folder without model.safetensors or pytorch_model.bin")
         }
         let handle = try FileHandle(forReadingFrom: url)
         let head = (try? handle.read(upToCount: 8)) ?? Data()

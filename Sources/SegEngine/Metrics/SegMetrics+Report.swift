@@ -27,34 +27,76 @@ extension SegMetrics {
         return line
     }
 
-    /// Scores in percent rounded to two decimals (as mmseg reports them), NaN written as null, plus the raw
-    /// pixel areas so that any score can be recomputed exactly.
-    public func json(classNames: [String]) -> Data {
-        Data((jsonValue(classNames: classNames).text + "\n").utf8)
+    /// Scores in percent rounded to two decimals as mmseg reports them (`np.round(x * 100, 2)`, half to even), NaN
+    /// written as null, plus the raw pixel areas so that any score can be recomputed exactly; `protocol` records how
+    /// the images were tested.
+    public func json(classNames: [String], protocol record: EvaluationSettings.Record? = nil) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let report = Report(
+            aAcc: Self.rounded(aAcc), mIoU: Self.rounded(mIoU), mAcc: Self.rounded(mAcc), numClasses: numClasses,
+            classesInMean: classesInMean,
+            classes: (0..<numClasses).map { c in
+                ClassReport(name: c < classNames.count ? classNames[c] : String(c), IoU: Self.rounded(iou[c]), Acc: Self.rounded(acc[c]),
+                            areaIntersect: areaIntersect[c], areaUnion: areaUnion[c], areaPrediction: areaPrediction[c],
+                            areaLabel: areaLabel[c])
+            },
+            warnings: warnings, protocol: record)
+        return ((try? encoder.encode(report)) ?? Data("{}".utf8)) + Data("\n".utf8)
     }
 
-    public func jsonValue(classNames: [String]) -> JSONValue {
-        let rounded = { (v: Double) -> JSONValue in v.isNaN ? .null : .double((v * 10_000).rounded() / 100) }
-        let classes: [JSONValue] = (0..<numClasses).map { c in
-            .object([
-                JSONField("name", .string(c < classNames.count ? classNames[c] : String(c))),
-                JSONField("IoU", rounded(iou[c])),
-                JSONField("Acc", rounded(acc[c])),
-                JSONField("areaIntersect", .int(areaIntersect[c])),
-                JSONField("areaUnion", .int(areaUnion[c])),
-                JSONField("areaPrediction", .int(areaPrediction[c])),
-                JSONField("areaLabel", .int(areaLabel[c])),
-            ])
+    /// A fraction as mmseg's JSON has it: `np.round(value * 100, 2)`, i.e. round half to even on value * 10000.
+    public static func rounded(_ value: Double) -> Double? {
+        guard value.isFinite else { return nil }
+        return ((value * 100) * 100).rounded(.toNearestOrEven) / 100
+    }
+
+    struct Report: Encodable {
+        var aAcc: Double?
+        var mIoU: Double?
+        var mAcc: Double?
+        var numClasses: Int
+        var classesInMean: Int
+        var classes: [ClassReport]
+        var warnings: [String]
+        var `protocol`: EvaluationSettings.Record?
+
+        enum CodingKeys: String, CodingKey { case aAcc, mIoU, mAcc, numClasses, classesInMean, classes, warnings, `protocol` }
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(aAcc, forKey: .aAcc)  // null for NaN
+            try c.encode(mIoU, forKey: .mIoU)
+            try c.encode(mAcc, forKey: .mAcc)
+            try c.encode(numClasses, forKey: .numClasses)
+            try c.encode(classesInMean, forKey: .classesInMean)
+            try c.encode(classes, forKey: .classes)
+            try c.encode(warnings, forKey: .warnings)
+            try c.encodeIfPresent(`protocol`, forKey: .protocol)
         }
-        return .object([
-            JSONField("aAcc", rounded(aAcc)),
-            JSONField("mIoU", rounded(mIoU)),
-            JSONField("mAcc", rounded(mAcc)),
-            JSONField("numClasses", JSONValue(numClasses)),
-            JSONField("classesInMean", JSONValue(classesInMean)),
-            JSONField("classes", .array(classes)),
-            JSONField("warnings", .array(warnings.map(JSONValue.string))),
-        ])
+    }
+
+    struct ClassReport: Encodable {
+        var name: String
+        var IoU: Double?
+        var Acc: Double?
+        var areaIntersect: Int64
+        var areaUnion: Int64
+        var areaPrediction: Int64
+        var areaLabel: Int64
+
+        enum CodingKeys: String, CodingKey { case name, IoU, Acc, areaIntersect, areaUnion, areaPrediction, areaLabel }
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(IoU, forKey: .IoU)
+            try c.encode(Acc, forKey: .Acc)
+            try c.encode(areaIntersect, forKey: .areaIntersect)
+            try c.encode(areaUnion, forKey: .areaUnion)
+            try c.encode(areaPrediction, forKey: .areaPrediction)
+            try c.encode(areaLabel, forKey: .areaLabel)
+        }
     }
 
     /// prettytable's default look: +---+ borders, one space of padding, centred cells.

@@ -41,13 +41,7 @@ public final class JSONLinesLog: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    /// Writes `value` (normally an object) as one line; NaN and infinities become null. A dictionary literal
-    /// keeps its key order: `log.append(["iter": 50, "loss": 1.25])`.
-    public func append(_ value: JSONValue) throws {
-        try writeLine(value.text)
-    }
-
-    /// Writes any Encodable value with JSONEncoder (keys sorted; non-finite numbers are an encoding error).
+    /// Writes an Encodable value as one line with JSONEncoder (keys sorted; encode non-finite numbers as nil).
     public func append<T: Encodable>(encoding value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

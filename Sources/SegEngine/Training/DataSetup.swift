@@ -17,13 +17,29 @@ public enum DataSetup {
     public static func dataset(_ config: TrainConfig, split: DatasetSplit, mapInvalidToIgnore: Bool = false) throws -> SegDataset {
         let root = URL(fileURLWithPath: (config.dataset.root as NSString).expandingTildeInPath)
         guard FileManager.default.fileExists(atPath: root.path) else {
-            throw TorchError("data", "dataset root not found: \(root.path)")
+            throw EngineError("dataset root not found: \(root.path)")
         }
-        let ds = try SegDataset.open(layout(config.dataset.kind), root: root, split: split, mapInvalidToIgnore: mapInvalidToIgnore)
+        var ds = try SegDataset.open(layout(config.dataset.kind), root: root, split: split, mapInvalidToIgnore: mapInvalidToIgnore)
+        if let reduce = config.dataset.reduceZeroLabel { ds = ds.withReduceZeroLabel(reduce) }
         if let k = config.dataset.numClasses, k != ds.numClasses {
-            throw TorchError("data", "config says \(k) classes but the \(config.dataset.kind.rawValue) dataset at \(root.path) has \(ds.numClasses)")
+            throw EngineError("config says \(k) classes but the \(config.dataset.kind.rawValue) dataset at \(root.path) has \(ds.numClasses)")
         }
         return ds
+    }
+
+    /// Reads every sample of `dataset` once (in parallel): files present and decodable, image and label sizes equal,
+    /// label values in range. Throws the first problem, naming the file.
+    public static func check(_ dataset: SegDataset, workers: Int, progress: ((Int, Int) -> Void)? = nil) throws {
+        let group = max(1, workers) * 4
+        var start = 0
+        while start < dataset.count {
+            let end = min(start + group, dataset.count)
+            for result in parallelResults(count: end - start, workers: max(1, workers), { i in try dataset.load(start + i) }) {
+                _ = try result.get()
+            }
+            start = end
+            progress?(start, dataset.count)
+        }
     }
 
     public static func trainPipeline(_ config: TrainConfig) -> TrainPipeline {
@@ -38,11 +54,6 @@ public enum DataSetup {
             normalize: Normalize(mean: a.mean.map { Float($0) }, std: a.std.map { Float($0) }))
     }
 
-    public static func testPipeline(_ config: TrainConfig) -> TestPipeline {
-        let t = config.test, a = config.augmentation
-        return TestPipeline(resize: AlignResize(scale: (t.scale.longSide, t.scale.shortSide), sizeDivisor: t.sizeDivisor ?? 32),
-                            normalize: Normalize(mean: a.mean.map { Float($0) }, std: a.std.map { Float($0) }))
-    }
 }
 
 extension Tensor {

@@ -1,4 +1,5 @@
 import Foundation
+import SegModels
 import Torch
 import TorchIO
 
@@ -12,6 +13,8 @@ public struct TrainingCheckpoint {
         public var bestMIoU: Double?
         public var bestIteration: Int?
         public var optimizerMeta: [String: Double]
+        /// State of the training hooks (e.g. the fp16 gradient scaler); absent in older checkpoints.
+        public var hooksState: [String: Double]?
         public var config: TrainConfig
         public var classes: [String]
     }
@@ -62,13 +65,13 @@ public struct TrainingCheckpoint {
         do {
             return try JSONDecoder().decode(State.self, from: Data(contentsOf: stateURL))
         } catch {
-            throw TorchError("checkpoint", "\(stateURL.path): unreadable training state (\(error))")
+            throw EngineError("\(stateURL.path): unreadable training state (\(error))")
         }
     }
 
     public func restore(model: Module, optimizer: Optimizer) throws -> State {
         let state = try readState()
-        try model.load(stateDict: SafeTensors.read(modelURL), strict: true)
+        try ModelRegistry.load(SafeTensors.read(modelURL), into: model, modelName: state.config.model, strict: true, source: modelURL.path)
         var tensors: [String: Tensor] = [:]
         for (k, v) in try SafeTensors.read(optimizerURL).items { tensors[k] = try Tensor(host: v) }
         try optimizer.load(tensors: tensors, meta: state.optimizerMeta)

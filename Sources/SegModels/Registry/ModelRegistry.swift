@@ -8,6 +8,9 @@ public enum ModelRegistry {
         .segformer,
     ]
 
+    /// The model `swiftseg demo` trains: the project's own (LRFormer-T).
+    public static let demoModel = "lrformer-t"
+
     /// Every variant of every family, in display order.
     public static var variants: [ModelVariant] { families.flatMap(\.variants) }
 

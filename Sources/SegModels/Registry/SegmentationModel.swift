@@ -13,10 +13,14 @@ public protocol SegmentationModel: Module {
     func logits(_ x: Tensor) -> Tensor
     /// What the family's loss needs (per-pixel logits by default).
     func trainingOutputs(_ x: Tensor) -> SegmentationOutputs
+    /// State-dict keys the forward pass never reads (kept so that checkpoints round-trip with PyTorch).
+    var unusedParameterKeys: [String] { get }
 }
 
 extension SegmentationModel {
     public func trainingOutputs(_ x: Tensor) -> SegmentationOutputs { SegmentationOutputs(logits: logits(x)) }
+
+    public var unusedParameterKeys: [String] { [] }
 
     /// Logits upsampled (bilinear, align_corners false) to the input size.
     public func predictLogits(_ x: Tensor) -> Tensor {

@@ -35,7 +35,7 @@ public struct HuggingFaceSegFormerConfig: Sendable, Equatable {
 
     /// Parses `config.json` text; `source` names it in errors.
     public init(json: Data, source: String) throws {
-        func fail(_ message: String) -> TorchError { Self.error(source, message) }
+        func fail(_ message: String) -> ModelError { Self.error(source, message) }
         let raw: RawConfig
         do {
             raw = try JSONDecoder().decode(RawConfig.self, from: json)
@@ -60,7 +60,7 @@ public struct HuggingFaceSegFormerConfig: Sendable, Equatable {
         if let blocks = raw.numEncoderBlocks, blocks != config.stageCount {
             throw fail("num_encoder_blocks is \(blocks) but hidden_sizes has \(config.stageCount) entries")
         }
-        do { try config.validate() } catch let e as TorchError { throw fail(e.message) }
+        do { try config.validate() } catch let e as ModelError { throw fail(e.message) }
 
         var names: [String]
         if let id2label = raw.id2label {
@@ -87,8 +87,8 @@ public struct HuggingFaceSegFormerConfig: Sendable, Equatable {
         self.init(config: config, classNames: names, architectures: raw.architectures)
     }
 
-    static func error(_ source: String, _ message: String) -> TorchError {
-        TorchError("segformer config", "\(source): \(message)")
+    static func error(_ source: String, _ message: String) -> ModelError {
+        ModelError("segformer config \(source): \(message)")
     }
 
     /// "hidden_sizes[2]: expected Int" rather than DecodingError's debug dump.
@@ -138,10 +138,11 @@ public struct HuggingFaceSegFormerConfig: Sendable, Equatable {
 }
 
 extension SegFormerSegmentation {
-    /// Builds the model a Hugging Face checkpoint folder describes (`config.json`) and loads its
-    /// `model.safetensors` strictly: every key present, none extra, every shape equal.
+    /// Builds the model a Hugging Face checkpoint folder describes (`config.json`) and loads its weights strictly
+    /// (`model.safetensors`, else `pytorch_model.bin`, read by the pickle reader that executes nothing): every key
+    /// present, none extra, every shape equal, every value finite.
     public static func load(checkpointFolder folder: URL) throws -> (model: SegFormerSegmentation, classNames: [String]) {
-        func fail(_ message: String) -> TorchError { TorchError("segformer checkpoint", "\(folder.path): \(message)") }
+        func fail(_ message: String) -> ModelError { ModelError("segformer checkpoint \(folder.path): \(message)") }
         let files = FileManager.default
         var isFolder: ObjCBool = false
         guard files.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
@@ -153,21 +154,28 @@ extension SegFormerSegmentation {
                 + "(an encoder-only checkpoint such as nvidia/mit-b0 has no decode head)")
         }
 
-        let weightsURL = folder.appendingPathComponent("model.safetensors")
-        guard files.fileExists(atPath: weightsURL.path) else {
-            let others = ["model.safetensors.index.json", "pytorch_model.bin"].filter { files.fileExists(atPath: folder.appendingPathComponent($0).path) }
-            throw fail("model.safetensors not found" + (others.isEmpty ? "" : " (the folder has \(others.joined(separator: ", ")), "
-                + "which this loader does not read: save the model with safe_serialization=True as one file)"))
-        }
+        let safetensors = folder.appendingPathComponent("model.safetensors")
+        let pickled = folder.appendingPathComponent("pytorch_model.bin")
         let weights: HostTensorDict
-        do { weights = try SafeTensors.read(weightsURL) } catch { throw fail("\(error)") }
+        let weightsName: String
+        if files.fileExists(atPath: safetensors.path) {
+            weightsName = "model.safetensors"
+            do { weights = try SafeTensors.read(safetensors) } catch { throw fail("\(error)") }
+        } else if files.fileExists(atPath: pickled.path) {
+            weightsName = "pytorch_model.bin"
+            do { weights = try PyTorchCheckpoint.read(pickled).stateDict } catch { throw fail("\(error)") }
+        } else {
+            let sharded = ["model.safetensors.index.json", "pytorch_model.bin.index.json"].filter { files.fileExists(atPath: folder.appendingPathComponent($0).path) }
+            throw fail("neither model.safetensors nor pytorch_model.bin found" + (sharded.isEmpty ? "" : " (the folder has \(sharded.joined(separator: ", ")): "
+                + "sharded checkpoints are not read; save the model as one file)"))
+        }
 
         let name = hf.config.variantName.map { "segformer-\($0)" } ?? "segformer"
         let model = SegFormerSegmentation(name: name, config: hf.config, numClasses: hf.numClasses)
         do {
-            try model.load(stateDict: weights, strict: true)
-        } catch let e as TorchError {
-            throw fail("model.safetensors does not match config.json: \(e.message)")
+            try ModelRegistry.load(weights, into: model, modelName: name, strict: true, source: folder.appendingPathComponent(weightsName).path)
+        } catch let e as ModelError {
+            throw fail("\(weightsName) does not match config.json: \(e.message)")
         }
         return (model, hf.classNames)
     }

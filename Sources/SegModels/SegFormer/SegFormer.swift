@@ -89,7 +89,7 @@ public struct SegFormerConfig: Sendable, Equatable {
 
     /// Checks what the layers need (equal stage counts, positive sizes, widths divisible by heads).
     public func validate() throws {
-        func fail(_ m: String) -> TorchError { TorchError("segformer config", m) }
+        func fail(_ m: String) -> ModelError { ModelError("segformer config: \(m)") }
         let n = hiddenSizes.count
         guard n > 0 else { throw fail("hidden_sizes is empty") }
         let lists: [(String, [Int])] = [("depths", depths), ("num_attention_heads", numAttentionHeads), ("sr_ratios", srRatios),

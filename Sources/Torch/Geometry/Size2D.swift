@@ -22,6 +22,14 @@ public struct Size2D: Hashable, Codable, Sendable, CustomStringConvertible {
         self.init(height: parts[0]!, width: parts.count == 2 ? parts[1]! : parts[0]!)
     }
 
+    /// `init?(parsing:)` that says what is wrong.
+    public static func parse(_ text: String) throws -> Size2D {
+        guard let size = Size2D(parsing: text) else {
+            throw TorchError("size", "cannot read size '\(text)': expected N or HxW with positive integers, e.g. 512 or 1024x2048")
+        }
+        return size
+    }
+
     public var area: Int { height * width }
     public var shortSide: Int { min(height, width) }
     public var longSide: Int { max(height, width) }

@@ -10,19 +10,53 @@ public struct LoadReport: Sendable, CustomStringConvertible {
 
     public var isClean: Bool { missing.isEmpty && unexpected.isEmpty && shapeMismatches.isEmpty }
 
-    public var description: String {
+    /// A summary that fits on a screen: counts, the first few keys of each kind and their common prefix.
+    public var description: String { summary() }
+
+    public func summary(maxKeys: Int = 5) -> String {
+        func listing(_ keys: [String]) -> String {
+            let shown = keys.prefix(maxKeys).joined(separator: ", ") + (keys.count > maxKeys ? ", ... (\(keys.count - maxKeys) more)" : "")
+            let prefix = Self.commonPrefix(keys)
+            return shown + (keys.count > 1 && !prefix.isEmpty ? " [all start with '\(prefix)']" : "")
+        }
         var lines = ["loaded \(loaded) tensors"]
-        if !missing.isEmpty { lines.append("missing keys (\(missing.count)): " + missing.joined(separator: ", ")) }
-        if !unexpected.isEmpty { lines.append("unexpected keys (\(unexpected.count)): " + unexpected.joined(separator: ", ")) }
+        if !missing.isEmpty { lines.append("missing keys (\(missing.count)): " + listing(missing)) }
+        if !unexpected.isEmpty { lines.append("unexpected keys (\(unexpected.count)): " + listing(unexpected)) }
         if !shapeMismatches.isEmpty {
-            lines.append("shape mismatches (\(shapeMismatches.count)): "
-                + shapeMismatches.map { "\($0.key) expects \($0.expected), checkpoint has \($0.found)" }.joined(separator: "; "))
+            let shown = shapeMismatches.prefix(maxKeys).map { "\($0.key) expects \($0.expected), checkpoint has \($0.found)" }
+            lines.append("shape mismatches (\(shapeMismatches.count)): " + shown.joined(separator: "; ")
+                + (shapeMismatches.count > maxKeys ? "; ... (\(shapeMismatches.count - maxKeys) more)" : ""))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The longest dotted prefix ("backbone.block1.") shared by every key; "" when they share none.
+    static func commonPrefix(_ keys: [String]) -> String {
+        guard var prefix = keys.first.map({ $0.split(separator: ".").dropLast().map(String.init) }) else { return "" }
+        for key in keys.dropFirst() {
+            let parts = key.split(separator: ".").map(String.init)
+            var n = 0
+            while n < prefix.count && n < parts.count && prefix[n] == parts[n] { n += 1 }
+            prefix = Array(prefix.prefix(n))
+        }
+        return prefix.isEmpty ? "" : prefix.joined(separator: ".") + "."
     }
 }
 
 extension Module {
+    /// What `load(stateDict:)` would find for a checkpoint with these keys and shapes, without loading anything.
+    public func loadReport(forShapes source: [String: [Int]]) -> LoadReport {
+        var report = LoadReport()
+        let own = stateDict()
+        let ownKeys = Set(own.map { $0.0 })
+        for (key, dst) in own {
+            guard let shape = source[key] else { report.missing.append(key); continue }
+            if shape != dst.shape { report.shapeMismatches.append((key, dst.shape, shape)) } else { report.loaded += 1 }
+        }
+        report.unexpected = source.keys.filter { !ownKeys.contains($0) }.sorted()
+        return report
+    }
+
     /// Copies tensors into this module's parameters and buffers by state_dict key.
     /// With `strict`, any missing key, unexpected key or shape mismatch throws (listing all of them)
     /// and nothing is modified; otherwise the matching entries are loaded and the report says what was not.
@@ -42,7 +76,7 @@ extension Module {
         }
         report.unexpected = source.keys.filter { !ownKeys.contains($0) }.sorted()
         if strict && !report.isClean {
-            throw TorchError("load_state_dict", "checkpoint does not match the model:\n\(report.description)")
+            throw TorchError("load_state_dict", "checkpoint does not match the model:\n\(report.summary())")
         }
         try Torch.noGrad {
             for (dst, src) in plan {
