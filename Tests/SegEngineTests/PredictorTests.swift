@@ -105,7 +105,7 @@ extension EngineRuns {
             #expect(message.contains("missing keys"), "\(message)")
             #expect(message.contains("backbone."), "\(message)")
             #expect(message.split(separator: "\n").count <= 6, "the report must fit on a screen: \(message)")
-            #expect(message.contains("hint: its keys are those of lrformer-tiny"), "\(message)")
+            #expect(message.contains("hint: its keys and shapes are those of lrformer-tiny"), "\(message)")
 
             // A file without the classifier cannot say how many classes it has.
             let other = dir.appendingPathComponent("other.safetensors")
