@@ -57,3 +57,17 @@ extension EngineRuns {
         }
     }
 }
+
+@Suite("AFFormer training presets")
+struct AFFormerPresetTests {
+    @Test("the presets carry the official recipe and test protocol")
+    func presets() throws {
+        let ade = try TrainConfig.preset(model: "afformer-tiny", dataset: .ade20k)
+        #expect(ade.optimizer.lr == 3e-4 && ade.batchSize == 16 && ade.evalInterval == 5000 && ade.test.sizeDivisor == 32)
+        #expect(ade.schedule.power == 1 && ade.schedule.minLR == 0 && ade.gradClipMaxNorm == nil)
+        let city = try TrainConfig.preset(model: "afformer-base", dataset: .cityscapes)
+        #expect(city.optimizer.lr == 4e-4 && city.batchSize == 8 && city.cropSize == .square(1024))
+        #expect(city.test.mode == .whole && city.test.sizeDivisor == nil)
+        try city.validate()
+    }
+}
