@@ -40,6 +40,7 @@ struct AFFormerParityTests {
             #expect(got.shape == want.shape, "\(key) shape")
             let err = Fixtures.relativeError(got, want)
             if err > worst.error { worst = (key, err) }
+            if ProcessInfo.processInfo.environment["SWIFTSEG_VERBOSE_PARITY"] != nil { print("  \(key): \(err)") }
             #expect(err < 1e-4, "\(key): relative error \(err)")
         }
         print("AFFormer-tiny parity: worst relative error \(worst.error) at \(worst.key)")
@@ -59,6 +60,7 @@ struct AFFormerParityTests {
         let family = try ModelRegistry.family(of: "afformer-tiny")
         let labels = tensors["label"]!.squeeze(1)
         let value = family.loss(SegmentationOutputs(logits: expected["decode_head.conv_seg"]!), labels: labels)
+        print("AFFormer-tiny fixture loss: \(value.total.item()) (reference 4.703233)")
         #expect(abs(value.total.item() - 4.703233) < 1e-5, "loss \(value.total.item())")
     }
 
