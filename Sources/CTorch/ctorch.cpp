@@ -286,6 +286,7 @@ ts_error ts_unary(const char *name, ts_tensor a, ts_tensor *out) {
   else if (n == "square") r = x.square();
   else if (n == "reciprocal") r = x.reciprocal();
   else if (n == "silu") r = at::silu(x);
+  else if (n == "hardswish") r = at::hardswish(x);
   else TORCH_CHECK(false, "unknown unary op '", n, "'");
   *out = wrap(std::move(r));
   TS_CATCH

@@ -25,10 +25,10 @@ enum EngineFixtures {
         return root
     }
 
-    /// The synth preset for `lrformer-tiny`, shrunk: crops of 64, batch 2, one worker, CPU, a log line per
-    /// iteration; evaluation and checkpoints only at the end unless the caller sets them.
-    static func tinyConfig(data: URL, iterations: Int, lr: Double = 1e-3) throws -> TrainConfig {
-        var c = try TrainConfig.preset(model: "lrformer-tiny", dataset: .synth)
+    /// The synth preset for `model` (`lrformer-tiny` by default), shrunk: crops of 64, batch 2, one worker, CPU, a
+    /// log line per iteration; evaluation and checkpoints only at the end unless the caller sets them.
+    static func tinyConfig(data: URL, iterations: Int, lr: Double = 1e-3, model: String = "lrformer-tiny") throws -> TrainConfig {
+        var c = try TrainConfig.preset(model: model, dataset: .synth)
         c.dataset.root = data.path
         c.iterations = iterations
         c.batchSize = 2

@@ -96,6 +96,10 @@ struct FunctionalTests {
         #expect(Swift.abs(F.gelu(one).item() - F.gelu(one, tanhApproximation: true).item()) > 1e-5)
         expectValues(F.relu(Tensor([-1, 0, 2] as [Float])), [0, 0, 2])
         expectValues(F.sigmoid(Tensor([0] as [Float])), [0.5])
+        // hardswish(x) = x · min(max(x + 3, 0), 6) / 6.
+        let h = Tensor([-4, -3, -1, 0, 1.5, 3, 4] as [Double])
+        expectClose(F.hardswish(h), Tensor([0, 0, -1.0 / 3, 0, 1.125, 3, 4] as [Double]), rtol: 1e-12, atol: 1e-15, "hardswish")
+        expectClose(Hardswish()(x), x * (x + 3).clamp(min: 0, max: 6) / 6, rtol: 1e-6, atol: 1e-7, "Hardswish module")
     }
 
     @Test func softmaxAndLogSoftmax() throws {

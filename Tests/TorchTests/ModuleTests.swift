@@ -147,6 +147,90 @@ struct ModuleTests {
         #expect(n.allSatisfy { Swift.abs($0) < 0.2 })
     }
 
+    /// A layer registered under two parents, as AFFormer's shared position encodings are.
+    final class SharedPair: Module {
+        let shared = Linear(4, 4)
+        let first: Sequential
+        let second: Sequential
+        override init() {
+            first = Sequential(shared, ReLU())
+            second = Sequential(Linear(4, 4), shared)
+            super.init()
+            register(modules: ("shared", shared), ("first", first), ("second", second))
+        }
+        override func callAsFunction(_ x: Tensor) -> Tensor { second(first(x)) }
+    }
+
+    @Test("a shared layer: every key in stateDict, each tensor once in namedParameters (first name wins)")
+    func sharedLayerNames() {
+        let m = SharedPair()
+        #expect(m.stateDict().map(\.0) == ["shared.weight", "shared.bias", "first.0.weight", "first.0.bias",
+                                           "second.0.weight", "second.0.bias", "second.1.weight", "second.1.bias"])
+        // PyTorch's named_parameters: duplicates removed by identity, first name kept.
+        #expect(m.namedParameters().map(\.0) == ["shared.weight", "shared.bias", "second.0.weight", "second.0.bias"])
+        #expect(m.parameters.count == 4 && m.parameterCount == 2 * (16 + 4))
+        #expect(m.sharedKeyGroups() == [["shared.weight", "first.0.weight", "second.1.weight"],
+                                        ["shared.bias", "first.0.bias", "second.1.bias"]])
+        let bn = BatchNorm2d(2)
+        let buffers = Sequential(bn, bn)
+        #expect(buffers.namedBuffers().map(\.0) == ["0.running_mean", "0.running_var", "0.num_batches_tracked"])
+        #expect(Module().sharedKeyGroups().isEmpty && Model().sharedKeyGroups().isEmpty)
+
+        // Gradients of both uses accumulate into the one tensor; an optimiser built on the model sees it once.
+        m(Tensor.randn([3, 4])).sum().backward()
+        #expect(m.shared.weight.grad != nil && m.namedParameters().allSatisfy { $0.1.grad != nil })
+        let sgd = SGD(model: m, lr: 0.1, weightDecay: 0)
+        #expect(sgd.groups.flatMap(\.params).count == 4)
+    }
+
+    @Test("loading a shared layer: every alias key read and checked; disagreeing values throw naming the keys")
+    func sharedLayerLoading() throws {
+        let source = SharedPair()
+        let dict = Dictionary(uniqueKeysWithValues: source.stateDict().map { ($0.0, $0.1.clone()) })
+        let m = SharedPair()
+        let report = try m.load(stateDict: dict)
+        #expect(report.isClean && report.loaded == 8)
+        expectClose(m.shared.weight, source.shared.weight, rtol: 0, atol: 0, "shared weight loaded")
+        #expect(m.first.layers[0] === m.shared)
+
+        // The same values in another dtype agree once converted.
+        var half = dict
+        half["first.0.bias"] = dict["first.0.bias"]!.to(.float64)
+        #expect(try m.load(stateDict: half).isClean)
+
+        var bad = dict
+        bad["second.1.weight"] = dict["shared.weight"]! + 1
+        let before = m.shared.weight.clone()
+        for strict in [true, false] {
+            do {
+                try m.load(stateDict: bad, strict: strict)
+                Issue.record("disagreeing aliases loaded (strict: \(strict))")
+            } catch let error as TorchError {
+                #expect("\(error)".contains("shared.weight vs second.1.weight"), "\(error)")
+                #expect(!"\(error)".contains("bias"))
+            }
+        }
+        expectClose(m.shared.weight, before, rtol: 0, atol: 0, "nothing modified")
+
+        // A missing alias key is missing (strict), as in PyTorch; a partial load still fills the tensor.
+        var partial = dict
+        partial["first.0.weight"] = nil
+        #expect(throws: TorchError.self) { try m.load(stateDict: partial) }
+        let r = try m.load(stateDict: partial, strict: false)
+        #expect(r.missing == ["first.0.weight"] && r.loaded == 7)
+    }
+
+    @Test("GroupNorm layer: parameters weight and bias, the functional form's output")
+    func groupNormLayer() {
+        let gn = GroupNorm(groups: 2, channels: 6)
+        #expect(gn.stateDict().map(\.0) == ["weight", "bias"] && gn.parameterCount == 12)
+        let x = Tensor.randn([2, 6, 3, 5])
+        expectClose(gn(x), F.groupNorm(x, groups: 2, weight: gn.weight, bias: gn.bias), rtol: 0, atol: 0, "group norm")
+        // Each group has zero mean over its channels and pixels.
+        let groupMeans = gn(x).reshape([2, 2, 45]).mean([2])
+        #expect(groupMeans.abs().max().item() < 1e-5)
+    }
+
     @Test("to(device:dtype:) converts in place: same tensor objects, still trainable, integer buffers kept")
     func conversionKeepsIdentity() {
         let m = Model()

@@ -6,6 +6,7 @@ public enum ModelRegistry {
     public static let families: [ModelFamily] = [
         .lrformer,
         .segformer,
+        .afformer,
     ]
 
     /// The model `swiftseg demo` trains: the project's own (LRFormer-T).

@@ -13,14 +13,15 @@ public protocol SegmentationModel: Module {
     func logits(_ x: Tensor) -> Tensor
     /// What the family's loss needs (per-pixel logits by default).
     func trainingOutputs(_ x: Tensor) -> SegmentationOutputs
-    /// State-dict keys the forward pass never reads (kept so that checkpoints round-trip with PyTorch).
+    /// State-dict keys of weights the official checkpoints carry but the forward pass never uses (AFFormer's
+    /// `decode_head.align`): loaded and saved like the others, and reported as unused (none by default).
     var unusedParameterKeys: [String] { get }
 }
 
 extension SegmentationModel {
-    public func trainingOutputs(_ x: Tensor) -> SegmentationOutputs { SegmentationOutputs(logits: logits(x)) }
-
     public var unusedParameterKeys: [String] { [] }
+
+    public func trainingOutputs(_ x: Tensor) -> SegmentationOutputs { SegmentationOutputs(logits: logits(x)) }
 
     /// Logits upsampled (bilinear, align_corners false) to the input size.
     public func predictLogits(_ x: Tensor) -> Tensor {

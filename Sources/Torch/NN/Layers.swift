@@ -76,6 +76,26 @@ public final class LayerNorm: Module {
     }
 }
 
+/// `nn.GroupNorm` over an NCHW map: channels split into `groups`, each normalised over its channels and pixels.
+public final class GroupNorm: Module {
+    public let groups: Int
+    public let weight: Tensor
+    public let bias: Tensor
+    public let eps: Double
+
+    public init(groups: Int, channels: Int, eps: Double = 1e-5) {
+        precondition(groups > 0 && channels % groups == 0, "GroupNorm: \(channels) channels do not split into \(groups) groups")
+        self.groups = groups
+        weight = Tensor.ones([channels])
+        bias = Tensor.zeros([channels])
+        self.eps = eps
+        super.init()
+        register(parameters: ("weight", weight), ("bias", bias))
+    }
+
+    public override func callAsFunction(_ x: Tensor) -> Tensor { F.groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps) }
+}
+
 /// `nn.BatchNorm2d` with running statistics updated as PyTorch does (momentum, unbiased variance).
 public final class BatchNorm2d: Module {
     public let weight: Tensor
@@ -131,6 +151,11 @@ public final class DropPath: Module {
 public final class GELU: Module {
     public override init() { super.init() }
     public override func callAsFunction(_ x: Tensor) -> Tensor { F.gelu(x) }
+}
+
+public final class Hardswish: Module {
+    public override init() { super.init() }
+    public override func callAsFunction(_ x: Tensor) -> Tensor { F.hardswish(x) }
 }
 
 public final class ReLU: Module {

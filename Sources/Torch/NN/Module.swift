@@ -66,23 +66,46 @@ open class Module {
         return out
     }
 
+    /// Each parameter once, under the first name it is reached by (PyTorch's `named_parameters`): a module
+    /// registered under several parents (a shared layer) contributes its tensors once, so optimisers update
+    /// them once and `parameterCount` counts them once.
     public func namedParameters(prefix: String = "") -> [(String, Tensor)] {
-        collect(prefix: prefix, parameters: true, buffers: false)
+        unique(collect(prefix: prefix, parameters: true, buffers: false))
     }
 
+    /// Each buffer once, under its first name (PyTorch's `named_buffers`).
     public func namedBuffers(prefix: String = "") -> [(String, Tensor)] {
-        collect(prefix: prefix, parameters: false, buffers: true)
+        unique(collect(prefix: prefix, parameters: false, buffers: true))
     }
 
     public var parameters: [Tensor] { namedParameters().map { $0.1 } }
 
-    /// Number of trainable elements (BatchNorm statistics excluded, as PyTorch counts).
+    /// Number of trainable elements (BatchNorm statistics excluded, shared tensors once, as PyTorch counts).
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 
     /// Parameters and buffers in PyTorch's `state_dict()` order: each module's own parameters, then
-    /// its own buffers, then its children depth-first.
+    /// its own buffers, then its children depth-first. A shared tensor appears under every key it is
+    /// reachable by, as in PyTorch (see `sharedKeyGroups`).
     public func stateDict(prefix: String = "") -> [(String, Tensor)] {
         collect(prefix: prefix, parameters: true, buffers: true)
+    }
+
+    /// The state_dict keys that name one tensor, for every tensor reachable by more than one key, in
+    /// state_dict order (e.g. a position encoding shared by all blocks of an encoder).
+    public func sharedKeyGroups() -> [[String]] {
+        var groups: [ObjectIdentifier: [String]] = [:]
+        var order: [ObjectIdentifier] = []
+        for (key, t) in stateDict() {
+            let id = ObjectIdentifier(t)
+            if groups[id] == nil { order.append(id) }
+            groups[id, default: []].append(key)
+        }
+        return order.compactMap { groups[$0]!.count > 1 ? groups[$0] : nil }
+    }
+
+    private func unique(_ entries: [(String, Tensor)]) -> [(String, Tensor)] {
+        var seen = Set<ObjectIdentifier>()
+        return entries.filter { seen.insert(ObjectIdentifier($0.1)).inserted }
     }
 
     private func collect(prefix: String, parameters: Bool, buffers: Bool) -> [(String, Tensor)] {

@@ -60,31 +60,54 @@ extension Module {
     /// Copies tensors into this module's parameters and buffers by state_dict key.
     /// With `strict`, any missing key, unexpected key or shape mismatch throws (listing all of them)
     /// and nothing is modified; otherwise the matching entries are loaded and the report says what was not.
+    /// A tensor shared by several keys (`sharedKeyGroups`) is written once; the checkpoint's values under
+    /// those keys must be equal, else the load throws naming them (whatever `strict` says) and nothing is modified.
     @discardableResult
     public func load(stateDict source: [String: Tensor], strict: Bool = true) throws -> LoadReport {
         var report = LoadReport()
         let own = stateDict()
         let ownKeys = Set(own.map { $0.0 })
-        var plan: [(Tensor, Tensor)] = []
+        // One entry per destination tensor: the first key found for it, and the other keys that name it.
+        var plan: [(dst: Tensor, key: String, src: Tensor, aliases: [(String, Tensor)])] = []
+        var planIndex: [ObjectIdentifier: Int] = [:]
         for (key, dst) in own {
             guard let src = source[key] else { report.missing.append(key); continue }
             guard src.shape == dst.shape else {
                 report.shapeMismatches.append((key, dst.shape, src.shape))
                 continue
             }
-            plan.append((dst, src))
+            report.loaded += 1
+            if let i = planIndex[ObjectIdentifier(dst)] {
+                plan[i].aliases.append((key, src))
+            } else {
+                planIndex[ObjectIdentifier(dst)] = plan.count
+                plan.append((dst, key, src, []))
+            }
         }
         report.unexpected = source.keys.filter { !ownKeys.contains($0) }.sorted()
         if strict && !report.isClean {
             throw TorchError("load_state_dict", "checkpoint does not match the model:\n\(report.summary())")
         }
+        let disagreeing = try plan.compactMap { entry -> String? in
+            let differ = try entry.aliases.filter { try !Self.sameValues(entry.src, $0.1, as: entry.dst.dtype) }.map(\.0)
+            return differ.isEmpty ? nil : "\(entry.key) vs \(differ.joined(separator: ", "))"
+        }
+        if !disagreeing.isEmpty {
+            throw TorchError("load_state_dict", "checkpoint keys that name one shared tensor hold different values "
+                + "(\(disagreeing.count) groups): " + disagreeing.joined(separator: "; "))
+        }
         try Torch.noGrad {
-            for (dst, src) in plan {
-                try dst.checked.copy_(src.to(dtype: dst.dtype, device: dst.device))
+            for entry in plan {
+                try entry.dst.checked.copy_(entry.src.to(dtype: entry.dst.dtype, device: entry.dst.device))
             }
         }
-        report.loaded = plan.count
         return report
+    }
+
+    /// Equal elements once converted to `dtype`, the values a load would write (NaN never equals itself).
+    private static func sameValues(_ a: Tensor, _ b: Tensor, as dtype: DType) throws -> Bool {
+        let x = try a.checked.to(dtype: dtype), y = try b.checked.to(dtype: dtype, device: a.device)
+        return try x.checked.compare("ne", y).checked.sum().checked.itemInt() == 0
     }
 
     /// Loads host tensors (from safetensors or a PyTorch checkpoint).
