@@ -34,7 +34,7 @@ public enum ModelLoader {
             guard let w = contents.tensors[probe.classifierKey] else {
                 throw TorchError("checkpoint", "\(checkpoint.path) has no \(probe.classifierKey): is it a \(name) checkpoint?")
             }
-            k = w.shape[0]
+            k = w.shape[0] - probe.classifierExtraRows
         }
         let model = try ModelRegistry.segmentation(name, numClasses: k!)
         try model.load(stateDict: contents.tensors, strict: true)

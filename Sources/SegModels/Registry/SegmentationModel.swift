@@ -7,15 +7,21 @@ public protocol SegmentationModel: Module {
     var numClasses: Int { get }
     /// Stride of `logits` relative to the input.
     var outputStride: Int { get }
-    /// State-dict key of the classifier weight (its first dimension is the class count).
+    /// State-dict key of the classifier weight (its first dimension is the class count + `classifierExtraRows`).
     var classifierKey: String { get }
+    /// Rows of the classifier weight that are not classes (Mask2Former's "no object"); 0 by default.
+    var classifierExtraRows: Int { get }
     /// B,3,H,W -> class scores B,K,H/stride,W/stride (mask-classification models: their semantic inference).
     func logits(_ x: Tensor) -> Tensor
     /// What the family's loss needs (per-pixel logits by default).
     func trainingOutputs(_ x: Tensor) -> SegmentationOutputs
+    /// Class scores at the input size (by default `logits` upsampled bilinearly).
+    func predictLogits(_ x: Tensor) -> Tensor
 }
 
 extension SegmentationModel {
+    public var classifierExtraRows: Int { 0 }
+
     public func trainingOutputs(_ x: Tensor) -> SegmentationOutputs { SegmentationOutputs(logits: logits(x)) }
 
     /// Logits upsampled (bilinear, align_corners false) to the input size.

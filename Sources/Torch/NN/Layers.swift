@@ -108,6 +108,39 @@ public final class BatchNorm2d: Module {
     }
 }
 
+/// `nn.GroupNorm` on N,C,... (weight and bias of C, eps 1e-5 by default).
+public final class GroupNorm: Module {
+    public let groups: Int
+    public let weight: Tensor
+    public let bias: Tensor
+    public let eps: Double
+
+    public init(groups: Int, channels: Int, eps: Double = 1e-5) {
+        precondition(channels % groups == 0, "GroupNorm: \(channels) channels do not split into \(groups) groups")
+        self.groups = groups
+        weight = Tensor.ones([channels])
+        bias = Tensor.zeros([channels])
+        self.eps = eps
+        super.init()
+        register(parameters: ("weight", weight), ("bias", bias))
+    }
+
+    public override func callAsFunction(_ x: Tensor) -> Tensor { F.groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps) }
+}
+
+/// `nn.Embedding`: a learned table [count, dim], initialised N(0, 1) as PyTorch does. Models that add the rows
+/// to their activations (queries, level embeddings) read `weight` directly.
+public final class Embedding: Module {
+    public let weight: Tensor
+
+    public init(_ count: Int, _ dim: Int) {
+        weight = Tensor.empty([count, dim])
+        super.init()
+        Init.normal_(weight)
+        register(parameters: ("weight", weight))
+    }
+}
+
 public final class Dropout: Module {
     public let p: Double
     public init(_ p: Double = 0.5) { self.p = p; super.init() }
