@@ -56,6 +56,8 @@ public final class Trainer {
         // The initial weights are a function of the seed too, so that two runs of one config are the same run.
         Torch.manualSeed(UInt64(config.seed))
         let model = try ModelRegistry.segmentation(config.model, numClasses: trainSet.numClasses)
+        let loss = try ModelRegistry.family(of: config.model).loss
+        let lossOptions = LossOptions(ignoreIndex: config.loss.ignoreIndex, avgNonIgnore: config.loss.avgNonIgnore)
         if let w = options.initialWeights {
             let report = try model.load(stateDict: WeightsFile.read(w).tensors, strict: false)
             log("loaded \(w.lastPathComponent): \(report)")
@@ -156,16 +158,16 @@ public final class Trainer {
             let batch = try loader.next()
             let x = Tensor(batch.images, shape: [batch.batchSize, 3, batch.size.h, batch.size.w]).to(device)
             let y = Tensor(batch.labels, shape: [batch.batchSize, batch.size.h, batch.size.w]).to(device)
-            let loss = segmentationLoss(logits: model.logits(x), labels: y, ignoreIndex: config.loss.ignoreIndex,
-                                        avgNonIgnore: config.loss.avgNonIgnore)
-            let value = loss.item()
+            // The family's loss on what the model gives for training (per-pixel logits or mask predictions).
+            let total = loss(model.trainingOutputs(x), labels: y, options: lossOptions).total
+            let value = total.item()
             guard value.isFinite else { throw nonFiniteLoss(value, after: iteration) }
             if let c = lastCheckpoint, lastCheckpointIteration == iteration {
                 goodCheckpoint = c
                 prune(keeping: c)
             }
             optimizer.zeroGrad()
-            loss.backward()
+            total.backward()
             if let maxNorm = config.gradClipMaxNorm { clipGradNorm(optimizer.parameters, maxNorm: maxNorm) }
             optimizer.step()
             iteration += 1
