@@ -41,9 +41,12 @@ public struct Mask2FormerLoss: Sendable {
 
     /// One image's ground truth as mmseg builds it: the classes present (ignore excluded) and their binary masks.
     public struct Targets {
-        public var labels: Tensor  // G, int64
-        public var masks: Tensor   // G,H,W, float
-        public var count: Int { labels.size(0) }
+        /// The classes, in increasing order (on the host and as a G int64 tensor).
+        public var classes: [Int64]
+        public var labels: Tensor
+        /// G,H,W, 1 where the pixel has the class.
+        public var masks: Tensor
+        public var count: Int { classes.count }
     }
 
     /// labels B,H,W (int64) -> per image, the classes present in increasing order and their masks.
@@ -56,7 +59,7 @@ public struct Mask2FormerLoss: Sendable {
                          "label \(present.max() ?? 0) is out of range for \(numClasses) classes (ignore index \(ignoreIndex))")
             let classes = Tensor(present.map(Int64.init)).to(labels.device)
             let masks = (image.unsqueeze(0) .== classes.view([-1, 1, 1])).to(.float32)
-            return Targets(labels: classes, masks: masks)
+            return Targets(classes: present.map(Int64.init), labels: classes, masks: masks)
         }
     }
 
@@ -102,8 +105,7 @@ public struct Mask2FormerLoss: Sendable {
                 return matcher.match(classLogits: p.classLogits[i], maskPoints: predPoints, gtLabels: t.labels, gtPoints: gtPoints)
             }
             guard !pairs.isEmpty else { continue }
-            let gtLabels = t.labels.to(.cpu).toArray(Int64.self)
-            for (query, gt) in pairs { classTargets[i * q + query] = gtLabels[gt] }
+            for (query, gt) in pairs { classTargets[i * q + query] = t.classes[gt] }
             matchedQueries.append(p.maskLogits[i].indexSelect(0, Tensor(pairs.map { Int64($0.query) }).to(device)))
             matchedMasks.append(t.masks.indexSelect(0, Tensor(pairs.map { Int64($0.gt) }).to(device)))
             matched += pairs.count
