@@ -110,4 +110,18 @@ struct LRFormerPlusFamilyTests {
         #expect(rules.rule(for: "decode_head.pixel_decoder.input_convs.0.gn.weight") == ParamRule(lrMult: 1, decayMult: 0))
         #expect(rules.rule(for: "decode_head.pixel_decoder.level_encoding.weight") == .identity)
     }
+
+    @Test("a bfloat16 model runs: sampling in float32 and back, the loss in float32")
+    func bfloat16() throws {
+        let model = try ModelRegistry.segmentation("lrformer-plus-tiny")
+        model.to(device: .cpu, dtype: .bfloat16).eval()
+        let x = Tensor.randn([1, 3, 64, 64]).to(.bfloat16)
+        let scores = Torch.inferenceMode { model.logits(x) }
+        #expect(scores.dtype == .bfloat16 && scores.shape == [1, 5, 16, 16])
+        let labels = Tensor((0..<(64 * 64)).map { Int64($0 % 64 / 16) }, shape: [1, 64, 64])
+        var config = Mask2FormerLossConfig.official
+        config.numPoints = 256
+        let value = Mask2FormerLoss(config: config)(model.trainingOutputs(x).maskPredictions, labels: labels)
+        #expect(value.total.dtype == .float32 && value.total.item().isFinite)
+    }
 }

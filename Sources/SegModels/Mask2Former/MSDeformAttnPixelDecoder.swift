@@ -106,7 +106,8 @@ public final class MSDeformAttnPixelDecoder: Module {
             let feature = features[features.count - 1 - i]
             let (h, w) = (feature.size(2), feature.size(3))
             let projected = inputConvs[i](feature)
-            let levelPos = levelEncoding.weight[i].view([1, -1, 1, 1]) + positionalEncoding(height: h, width: w, device: device)
+            let sine = positionalEncoding(height: h, width: w, device: device).to(projected.dtype)
+            let levelPos = levelEncoding.weight[i].view([1, -1, 1, 1]) + sine
             tokens.append(projected.flatten(start: 2).transpose(1, 2))  // B,C,h,w -> B,hw,C
             positions.append(levelPos.flatten(start: 2).transpose(1, 2))
             references.append(Self.referencePoints(height: h, width: w, device: device))

@@ -57,7 +57,8 @@ public final class Mask2FormerHead: Module {
         for (i, m) in pixels.memories.enumerated() {
             // B,C,h,w -> B,hw,C, plus the level's embedding.
             memories.append(m.flatten(start: 2).transpose(1, 2) + levelEmbed.weight[i].view([1, 1, -1]))
-            memoryPositions.append(positionalEncoding(height: m.size(2), width: m.size(3), device: device).flatten(start: 2).transpose(1, 2))
+            let sine = positionalEncoding(height: m.size(2), width: m.size(3), device: device).to(m.dtype)
+            memoryPositions.append(sine.flatten(start: 2).transpose(1, 2))
             sizes.append((m.size(2), m.size(3)))
         }
         let queryPos = queryEmbed.weight.unsqueeze(0).expand([b, -1, -1])

@@ -84,8 +84,9 @@ public struct Mask2FormerLoss: Sendable {
         return LossValue(total: total, terms: terms)
     }
 
-    /// `_loss_by_feat_single`: class, mask and dice losses of one prediction.
-    func single(_ p: MaskPrediction, targets: [Targets]) -> (cls: Tensor, mask: Tensor, dice: Tensor) {
+    /// `_loss_by_feat_single`: class, mask and dice losses of one prediction, in float32 (as autocast runs them).
+    func single(_ prediction: MaskPrediction, targets: [Targets]) -> (cls: Tensor, mask: Tensor, dice: Tensor) {
+        let p = MaskPrediction(classLogits: prediction.classLogits.to(.float32), maskLogits: prediction.maskLogits.to(.float32))
         let (b, q) = (p.classLogits.size(0), p.classLogits.size(1))
         let numClasses = p.classLogits.size(-1) - 1
         let device = p.classLogits.device

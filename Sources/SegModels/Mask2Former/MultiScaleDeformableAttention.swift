@@ -83,7 +83,8 @@ public final class MultiScaleDeformableAttention: Module {
             let map = perLevel[l].flatten(start: 2).transpose(1, 2).reshape([b * heads, d, h, w])
             // B,Nq,heads,P,2 -> B·heads,Nq,P,2
             let grid = grids.select(3, l).transpose(1, 2).flatten(start: 0, end: 1)
-            sampled.append(F.gridSample(map, grid))  // B·heads,d,Nq,P
+            // Sampled in the locations' precision (float32, as autocast runs grid_sampler), back in the values'.
+            sampled.append(F.gridSample(map.to(grid.dtype), grid).to(value.dtype))  // B·heads,d,Nq,P
         }
         // B,Nq,heads,L,P -> B·heads,1,Nq,L·P
         let w = weights.transpose(1, 2).reshape([b * heads, 1, nq, levels * points])

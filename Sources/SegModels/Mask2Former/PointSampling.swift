@@ -37,9 +37,9 @@ public final class ReplayedUniformSource: UniformSource, @unchecked Sendable {
 
 public enum PointSampling {
     /// mmcv's `point_sample`: input N,C,H,W at points N,P,2 ((x, y) in [0, 1]) -> N,C,P (bilinear, zero outside,
-    /// align_corners false).
+    /// align_corners false), in the points' precision.
     public static func sample(_ input: Tensor, at points: Tensor) -> Tensor {
-        F.gridSample(input, (points * 2 - 1).unsqueeze(2)).squeeze(3)
+        F.gridSample(input.to(points.dtype), (points * 2 - 1).unsqueeze(2)).squeeze(3)
     }
 
     /// mmdet's `get_uncertain_point_coords_with_randomness` (PointRend): `oversample`·P uniform points, keep the
