@@ -47,3 +47,33 @@ struct LRFormerPlusFlopTests {
         #expect(abs(FlopCheck.percent(officialTrace, 53)) < 2)
     }
 }
+
+/// The official LRFormer-T+ manifest, read from the reference folder beside the checkout when it is there.
+enum LRFormerPlusReference {
+    static let manifest: URL? = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let env = ProcessInfo.processInfo.environment["SWIFTSEG_REFERENCE"].map { URL(fileURLWithPath: $0) }
+        let folder = env ?? root.deletingLastPathComponent().appendingPathComponent("shared/reference")
+        let url = folder.appendingPathComponent("lrformer-plus/manifest-t-plus.json")
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
+    }()
+}
+
+@Suite("CLI: LRFormer+", .enabled(if: SwiftSegBinary.url != nil && LRFormerPlusReference.manifest != nil,
+                                  "needs the swiftseg binary and ../shared/reference/lrformer-plus (or $SWIFTSEG_REFERENCE)"))
+struct LRFormerPlusCLITests {
+    @Test("`inspect --model lrformer-t-plus --json` equals the official manifest: 639 entries, 31,016,895 parameters")
+    func inspect() throws {
+        let r = try SwiftSegBinary.run(["inspect", "--model", "lrformer-t-plus", "--json"])
+        #expect(r.exited && r.status == 0, "\(r.stderr)")
+        let ours = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let reference = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: LRFormerPlusReference.manifest!)) as? [String: Any])
+        #expect(ours["params_total"] as? Int == 31_016_895)
+        #expect(ours["num_state_dict_entries"] as? Int == 639)
+        func entries(_ object: [String: Any]) -> [String] {
+            ((object["state_dict"] as? [[Any]]) ?? []).map { "\($0[0]) \($0[1]) \($0[2])" }
+        }
+        #expect(entries(ours) == entries(reference))
+        #expect(entries(reference).count == 639)
+    }
+}

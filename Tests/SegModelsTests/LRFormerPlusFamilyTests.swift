@@ -7,10 +7,7 @@ import Torch
 struct LRFormerPlusFamilyTests {
     @Test("lrformer-t-plus equals the official manifest: 639 entries in order, 31,016,895 parameters")
     func manifest() throws {
-        let url = Fixtures.sharedReference?.appendingPathComponent("lrformer-plus/manifest-t-plus.json")
-        let manifestURL = try #require(url.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil },
-                                       "manifest-t-plus.json not found beside the checkout; set SWIFTSEG_REFERENCE")
-        let manifest = try Manifest(manifestURL)
+        let manifest = try Manifest(Fixtures.resource("lrformer-plus/manifest-t-plus.json"))
         let model = try ModelRegistry.segmentation("lrformer-t-plus")
         let ours = model.stateDict().map { ManifestEntry(key: $0.0, shape: $0.1.shape, dtype: $0.1.dtype.description) }
         #expect(ours.count == 639 && manifest.entries.count == 639)
