@@ -24,8 +24,8 @@ public struct Mask2FormerLossConfig: Sendable, Equatable {
 }
 
 public struct Mask2FormerLoss: Sendable {
-    public var config: Mask2FormerLossConfig
-    public var matcher: HungarianMatcher
+    public let config: Mask2FormerLossConfig
+    public let matcher: HungarianMatcher
     public let random: UniformSource
 
     public init(config: Mask2FormerLossConfig = .official, random: UniformSource = TorchUniformSource()) {
