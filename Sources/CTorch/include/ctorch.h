@@ -198,6 +198,13 @@ ts_error ts_cross_entropy(ts_tensor logits, ts_tensor target, ts_tensor weight /
                           int64_t ignore_index, double label_smoothing, ts_tensor *out);
 ts_error ts_one_hot(ts_tensor t, int64_t num_classes, ts_tensor *out);
 
+/* ---- sampling and binary losses (ctorch_sampling.cpp) ---- */
+/* F.grid_sample: mode 0 bilinear, 1 nearest, 2 bicubic; padding_mode 0 zeros, 1 border, 2 reflection. */
+ts_error ts_grid_sample(ts_tensor input, ts_tensor grid, int mode, int padding_mode, int align_corners, ts_tensor *out);
+/* F.binary_cross_entropy_with_logits; reduction 0 none, 1 mean, 2 sum. */
+ts_error ts_binary_cross_entropy_with_logits(ts_tensor logits, ts_tensor target, ts_tensor weight /* nullable */,
+                                             ts_tensor pos_weight /* nullable */, int reduction, ts_tensor *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -28,7 +28,7 @@ public struct CountedOp: Sendable, Equatable {
 public enum FlopConvention {
     /// mmengine's operator names, in the order reports list them.
     public static let categories = ["conv", "linear", "matmul", "bmm", "einsum", "layer_norm", "group_norm", "batch_norm",
-                                    "upsample_bilinear2d", "upsample_nearest2d", "adaptive_avg_pool2d"]
+                                    "upsample_bilinear2d", "upsample_nearest2d", "adaptive_avg_pool2d", "grid_sampler"]
 
     /// The FLOPs of `event`, or nil for an operator the convention does not count (activations, softmax,
     /// element-wise arithmetic, pooling other than adaptive average, reshapes).
@@ -67,6 +67,9 @@ public enum FlopConvention {
             return CountedOp(category: "upsample_nearest2d", flops: product(out))
         case "adaptive_avg_pool2d":
             return CountedOp(category: "adaptive_avg_pool2d", flops: product(event.inputs[0]))
+        case "grid_sampler":
+            // mmengine's handle "assumes bilinear": 4 x output elements (N x C x Ho x Wo), whatever the mode.
+            return CountedOp(category: "grid_sampler", flops: 4 * product(out))
         default:
             if event.op.hasPrefix("einsum:"), let flops = einsumFlops(String(event.op.dropFirst(7)), event.inputs, out) {
                 return CountedOp(category: "einsum", flops: flops)

@@ -44,7 +44,7 @@ public enum ModelLoader {
             guard let w = contents.tensors[probe.classifierKey] else {
                 throw EngineError("\(checkpoint.path) has no \(probe.classifierKey): is it a \(name) checkpoint?")
             }
-            k = w.shape[0]
+            k = w.shape[0] - probe.classifierExtraRows
         }
         let model = try ModelRegistry.segmentation(name, numClasses: k!)
         let load = try ModelRegistry.load(contents.tensors, into: model, modelName: name, strict: true, source: checkpoint.path)

@@ -1,7 +1,7 @@
 import Torch
 
-/// mmcv's ConvModule as the decode heads use it: conv (no bias) -> norm -> ReLU, with mmcv's parameter
-/// names: `conv`, and `bn` for BatchNorm or `gn` for GroupNorm.
+/// mmcv's ConvModule: conv -> norm -> optional ReLU, with mmcv's parameter names: `conv`, and `bn` for BatchNorm or
+/// `gn` for GroupNorm. The decode heads use it without conv bias and with ReLU (the defaults).
 public final class ConvModule: Module {
     public enum Norm: Sendable {
         case batch
@@ -11,9 +11,11 @@ public final class ConvModule: Module {
 
     public let conv: Conv2d
     public let norm: Module
+    public let relu: Bool
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int = 1, padding: Int = 0, norm: Norm = .batch) {
-        conv = Conv2d(inChannels, outChannels, kernel: kernel, padding: padding, bias: false)
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int = 1, padding: Int = 0, bias: Bool = false, norm: Norm = .batch,
+                relu: Bool = true) {
+        conv = Conv2d(inChannels, outChannels, kernel: kernel, padding: padding, bias: bias)
         let normName: String
         switch norm {
         case .batch:
@@ -23,9 +25,13 @@ public final class ConvModule: Module {
             self.norm = GroupNorm(groups: groups, channels: outChannels)
             normName = "gn"
         }
+        self.relu = relu
         super.init()
         register(modules: ("conv", conv), (normName, self.norm))
     }
 
-    public override func callAsFunction(_ x: Tensor) -> Tensor { F.relu(norm(conv(x))) }
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        let y = norm(conv(x))
+        return relu ? F.relu(y) : y
+    }
 }

@@ -5,6 +5,7 @@ import Torch
 public enum ModelRegistry {
     public static let families: [ModelFamily] = [
         .lrformer,
+        .lrformerPlus,
         .segformer,
         .afformer,
     ]

@@ -36,6 +36,17 @@ public enum Init {
         normal_(t, std: (2.0 / Double(fanOut(t))).squareRoot())
     }
 
+    /// `xavier_uniform_(gain)`: U(±gain·√(6 / (fan_in + fan_out))).
+    public static func xavierUniform_(_ t: Tensor, gain: Double = 1) {
+        let bound = gain * (6.0 / Double(fanIn(t) + fanOut(t))).squareRoot()
+        uniform_(t, -bound, bound)
+    }
+
+    /// `xavier_normal_(gain)`: N(0, gain·√(2 / (fan_in + fan_out))).
+    public static func xavierNormal_(_ t: Tensor, gain: Double = 1) {
+        normal_(t, std: gain * (2.0 / Double(fanIn(t) + fanOut(t))).squareRoot())
+    }
+
     /// PyTorch's default for Linear/Conv: weight kaiming_uniform(a=√5), bias U(±1/√fan_in).
     public static func pytorchDefault_(weight: Tensor, bias: Tensor?) {
         kaimingUniform_(weight, a: 5.0.squareRoot())
