@@ -6,6 +6,7 @@ public enum ModelRegistry {
     public static let families: [ModelFamily] = [
         .lrformer,
         .segformer,
+        .segvit,
     ]
 
     /// Every variant of every family, in display order.
