@@ -243,6 +243,20 @@ struct SegViTTrainingTests {
         #expect(losses.last! < 0.8 * losses.first!, "loss \(losses.first!) -> \(losses.last!)")
     }
 
+    @Test("BCE with logits: finite for large |x|, gradient σ(x) - t everywhere (x = 0 included)")
+    func binaryCrossEntropy() {
+        let x = Tensor([Float(-100), -1, 0, 0, 1, 100])
+        x.requiresGrad = true
+        let t = Tensor([Float(1), 0, 1, 0, 1, 0])
+        let loss = binaryCrossEntropyWithLogits(x, t)
+        let softplus1 = Float(log(1 + exp(-1.0)))
+        let expected: [Float] = [100, softplus1, Float(log(2.0)), Float(log(2.0)), softplus1, 100]
+        for (a, b) in zip(loss.detach().toArray(Float.self), expected) { #expect(abs(a - b) < 1e-5) }
+        loss.sum().backward()
+        let want = (F.sigmoid(x.detach()) - t).toArray(Float.self)
+        for (a, b) in zip(x.grad!.toArray(Float.self), want) { #expect(abs(a - b) < 1e-6) }
+    }
+
     @Test("an image without labelled pixels has only the classification term; the masks of present classes are counted once")
     func emptyImage() throws {
         let loss = ATMLoss()
