@@ -50,9 +50,9 @@ struct SamplingTests {
     @Test("MultiheadAttention: packed projections, heads, blocked keys; PyTorch's keys and init")
     func multiheadAttention() throws {
         Torch.manualSeed(3)
-        let mha = MultiheadAttention(embedDim: 8, heads: 2)
+        let mha = MultiheadAttention(embedDim: 8, numHeads: 2)
         #expect(mha.stateDict().map(\.0) == ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"])
-        #expect(mha.inProjBias.abs().max().item() == 0 && mha.outProj.bias!.abs().max().item() == 0)
+        #expect(mha.inProjBias!.abs().max().item() == 0 && mha.outProj.bias!.abs().max().item() == 0)
         let q = Tensor.randn([2, 3, 8]), kv = Tensor.randn([2, 5, 8])
         // Block key 4 for every query of every head, and keys 0-1 for query 0 of head 1 in image 1.
         var blocked = [Bool](repeating: false, count: 2 * 2 * 3 * 5)
@@ -63,7 +63,7 @@ struct SamplingTests {
         let out = mha(query: q, key: kv, value: kv, blockedMask: mask)
 
         // By hand: project, split heads, scores / √d with -inf where blocked, softmax, weighted sum, merge, out_proj.
-        let w = mha.inProjWeight.chunk(3, dim: 0), b = mha.inProjBias.chunk(3, dim: 0)
+        let w = mha.inProjWeight.chunk(3, dim: 0), b = mha.inProjBias!.chunk(3, dim: 0)
         func heads(_ t: Tensor) -> Tensor { t.view([2, t.size(1), 2, 4]).permute(0, 2, 1, 3) }
         let qh = heads(q.matmul(w[0].transpose(0, 1)) + b[0]), kh = heads(kv.matmul(w[1].transpose(0, 1)) + b[1])
         let vh = heads(kv.matmul(w[2].transpose(0, 1)) + b[2])

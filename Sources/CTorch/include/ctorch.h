@@ -192,6 +192,8 @@ ts_error ts_max_pool2d(ts_tensor x, const int64_t *kernel, const int64_t *stride
                        const int64_t *dilation, int ceil_mode, ts_tensor *out);
 ts_error ts_upsample_bilinear2d(ts_tensor x, const int64_t *size, int align_corners, ts_tensor *out);
 ts_error ts_upsample_nearest2d(ts_tensor x, const int64_t *size, ts_tensor *out);
+/* Bicubic (a = -0.75, as F.interpolate mode="bicubic"); ctorch_resize.cpp. */
+ts_error ts_upsample_bicubic2d(ts_tensor x, const int64_t *size, int align_corners, ts_tensor *out);
 ts_error ts_sdpa(ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor mask /* nullable */, double dropout,
                  int is_causal, double scale /* <= 0: default */, ts_tensor *out);
 ts_error ts_cross_entropy(ts_tensor logits, ts_tensor target, ts_tensor weight /* nullable */, int reduction,

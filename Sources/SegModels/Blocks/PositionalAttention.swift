@@ -6,7 +6,7 @@ public final class PositionalAttention: Module {
     public let attn: MultiheadAttention
 
     public init(dim: Int, heads: Int) {
-        attn = MultiheadAttention(embedDim: dim, heads: heads)
+        attn = MultiheadAttention(embedDim: dim, numHeads: heads)
         super.init()
         register(modules: ("attn", attn))
     }

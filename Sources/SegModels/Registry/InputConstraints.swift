@@ -7,10 +7,13 @@ public struct InputConstraints: Sendable, Equatable {
     public var minimumSide: Int
     /// Heights and widths must be a multiple of this (nil: any size).
     public var multiple: Int?
+    /// Height must equal width (SegViT's ATM head reshapes its tokens to a square grid).
+    public var square: Bool
 
-    public init(minimumSide: Int, multiple: Int? = nil) {
+    public init(minimumSide: Int, multiple: Int? = nil, square: Bool = false) {
         self.minimumSide = minimumSide
         self.multiple = multiple
+        self.square = square
     }
 
     /// nil when `size` runs, else what is wrong and which size would work.
@@ -22,6 +25,9 @@ public struct InputConstraints: Sendable, Equatable {
         if let m = multiple, size.height % m != 0 || size.width % m != 0 {
             let fix = Size2D(height: (size.height + m - 1) / m * m, width: (size.width + m - 1) / m * m)
             return "\(model) needs sides that are multiples of \(m); \(size) is not (e.g. \(fix))"
+        }
+        if square && size.height != size.width {
+            return "\(model) needs square inputs; \(size) is not (run it on square windows: slide inference)"
         }
         return nil
     }

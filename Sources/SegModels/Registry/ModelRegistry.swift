@@ -8,6 +8,7 @@ public enum ModelRegistry {
         .lrformerPlus,
         .segformer,
         .afformer,
+        .segvit,
     ]
 
     /// The model `swiftseg demo` trains: the project's own (LRFormer-T).

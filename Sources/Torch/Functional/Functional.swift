@@ -63,14 +63,16 @@ public enum Functional {
                                  dilation: (Int, Int) = (1, 1), ceilMode: Bool = false) -> Tensor {
         Tensor.trap { try Checked.maxPool2d(x, kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode) }
     }
-    public enum InterpolationMode: Sendable { case bilinear(alignCorners: Bool), nearest }
+    public enum InterpolationMode: Sendable { case bilinear(alignCorners: Bool), bicubic(alignCorners: Bool), nearest }
     /// `F.interpolate` to an explicit size (NCHW).
     public static func interpolate(_ x: Tensor, size: (Int, Int), mode: InterpolationMode = .bilinear(alignCorners: false)) -> Tensor {
         Tensor.trap { try Checked.interpolate(x, size: size, mode: mode) }
     }
-    /// softmax(q kᵀ · scale) v over the last two dims; `scale` defaults to 1/sqrt(head_dim).
-    public static func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor? = nil, scale: Double? = nil) -> Tensor {
-        Tensor.trap { try Checked.scaledDotProductAttention(q, k, v, mask: mask, scale: scale) }
+    /// softmax(q kᵀ · scale) v over the last two dims; `scale` defaults to 1/sqrt(head_dim). `dropout` is applied to the
+    /// attention weights (pass 0 outside training).
+    public static func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor? = nil, scale: Double? = nil,
+                                                 dropout: Double = 0) -> Tensor {
+        Tensor.trap { try Checked.scaledDotProductAttention(q, k, v, mask: mask, scale: scale, dropout: dropout) }
     }
     /// Cross-entropy over class dim 1, as `F.cross_entropy`.
     public static func crossEntropy(_ logits: Tensor, _ target: Tensor, weight: Tensor? = nil, ignoreIndex: Int = -100,

@@ -87,14 +87,22 @@ extension Functional {
                 let out = try Tensor.make("upsample_bilinear2d") { ts_upsample_bilinear2d(x.handle, s, alignCorners ? 1 : 0, $0) }
                 OpRecorder.note("upsample_bilinear2d", [x], out)
                 return out
+            case .bicubic(let alignCorners):
+                let out = try Tensor.make("upsample_bicubic2d") { ts_upsample_bicubic2d(x.handle, s, alignCorners ? 1 : 0, $0) }
+                OpRecorder.note("upsample_bicubic2d", [x], out)
+                return out
             case .nearest:
                 let out = try Tensor.make("upsample_nearest2d") { ts_upsample_nearest2d(x.handle, s, $0) }
                 OpRecorder.note("upsample_nearest2d", [x], out)
                 return out
             }
         }
-        public static func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, scale: Double?) throws -> Tensor {
-            let out = try Tensor.make("scaled_dot_product_attention") { ts_sdpa(q.handle, k.handle, v.handle, mask?.handle, 0, 0, scale ?? 0, $0) }
+        public static func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, scale: Double?,
+                                                     dropout: Double = 0) throws -> Tensor {
+            guard (0..<1).contains(dropout) else { throw TorchError("scaled_dot_product_attention", "dropout must be in [0, 1), got \(dropout)") }
+            let out = try Tensor.make("scaled_dot_product_attention") {
+                ts_sdpa(q.handle, k.handle, v.handle, mask?.handle, dropout, 0, scale ?? 0, $0)
+            }
             OpRecorder.note("scaled_dot_product_attention", [q, k, v], out)
             return out
         }

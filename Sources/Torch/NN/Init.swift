@@ -31,15 +31,20 @@ public enum Init {
         uniform_(t, -bound, bound)
     }
 
-    /// `kaiming_normal_(mode='fan_out', nonlinearity='relu')`, the usual conv init in segmentation code.
-    public static func kaimingNormalFanOut_(_ t: Tensor) {
-        normal_(t, std: (2.0 / Double(fanOut(t))).squareRoot())
-    }
-
-    /// `xavier_uniform_(gain)`: U(±gain·√(6 / (fan_in + fan_out))).
+    /// `xavier_uniform_(gain=1)`: U(±sqrt(6 / (fan_in + fan_out))), torch.nn.MultiheadAttention's in_proj init.
     public static func xavierUniform_(_ t: Tensor, gain: Double = 1) {
         let bound = gain * (6.0 / Double(fanIn(t) + fanOut(t))).squareRoot()
         uniform_(t, -bound, bound)
+    }
+
+    /// `kaiming_normal_(mode='fan_in', nonlinearity='relu')`: N(0, sqrt(2 / fan_in)) (mmcv's `kaiming_init(mode='fan_in')`).
+    public static func kaimingNormalFanIn_(_ t: Tensor) {
+        normal_(t, std: (2.0 / Double(fanIn(t))).squareRoot())
+    }
+
+    /// `kaiming_normal_(mode='fan_out', nonlinearity='relu')`, the usual conv init in segmentation code.
+    public static func kaimingNormalFanOut_(_ t: Tensor) {
+        normal_(t, std: (2.0 / Double(fanOut(t))).squareRoot())
     }
 
     /// `xavier_normal_(gain)`: N(0, gain·√(2 / (fan_in + fan_out))).

@@ -128,19 +128,6 @@ public final class BatchNorm2d: Module {
     }
 }
 
-/// `nn.Embedding`: a learned table [count, dim], initialised N(0, 1) as PyTorch does. Models that add the rows
-/// to their activations (queries, level embeddings) read `weight` directly.
-public final class Embedding: Module {
-    public let weight: Tensor
-
-    public init(_ count: Int, _ dim: Int) {
-        weight = Tensor.empty([count, dim])
-        super.init()
-        Init.normal_(weight)
-        register(parameters: ("weight", weight))
-    }
-}
-
 public final class Dropout: Module {
     public let p: Double
     public init(_ p: Double = 0.5) { self.p = p; super.init() }
