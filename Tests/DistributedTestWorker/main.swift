@@ -150,11 +150,11 @@ func syncBatchNorm(_ group: ProcessGroup) throws {
     record("plain.runningVar", plain.runningVar)
 }
 
-/// Rank 1 exits without a word; rank 0's next collective must fail at once and the monitored
-/// barrier must name rank 1.
+/// One rank (SWIFTSEG_DIST_VICTIM, default 1) is killed; the other's next collective must fail at
+/// once and the monitored barrier must name the dead rank (or, when rank 0 served the store, say so).
 func peerDies(_ group: ProcessGroup) throws {
     try group.barrier()
-    if group.rank == 1 { kill(getpid(), SIGKILL) }
+    if group.rank == Int(env["SWIFTSEG_DIST_VICTIM"] ?? "1") { kill(getpid(), SIGKILL) }
     Thread.sleep(forTimeInterval: 0.5)  // let the kernel close the dead peer's connections
     timed("allReduce") { try group.allReduce(Tensor.ones([4])) }
     timed("monitoredBarrier") { try group.monitoredBarrier(timeout: .seconds(3)) }

@@ -4,8 +4,8 @@ import Testing
 
 /// Multi-process training on c10d over Gloo. The two-rank tests start two DistributedTestWorker
 /// processes (built with the tests) as torchrun would: RANK, WORLD_SIZE, MASTER_ADDR/PORT, with this
-/// process serving the store on a free port (TORCHELASTIC_USE_AGENT_STORE). Each worker writes its
-/// results and the single-process results on the whole batch; the comparisons are here. Every wait
+/// process serving the store on a free port (TORCHELASTIC_USE_AGENT_STORE) or rank 0 serving it. Each
+/// worker writes its results and the single-process results on the whole batch; the comparisons are here. Every wait
 /// is bounded: a worker still running after `workerDeadline` is killed and the test fails.
 @Suite("Distributed", .serialized)
 struct DistributedTests {
@@ -133,8 +133,9 @@ struct DistributedTests {
     /// SyncBatchNorm with half the batch per rank equals BatchNorm2d on the whole batch: outputs, input
     /// gradients, running statistics, and the weight/bias gradients summed over ranks (DDP's sum
     /// before averaging).
+    /// Here rank 0 serves the store itself (plain `RANK`/`WORLD_SIZE`/`MASTER_PORT` rendezvous).
     @Test func syncBatchNormMatchesBatchNormOnTheWholeBatch() throws {
-        let reports = try runWorkers("syncBatchNorm")
+        let reports = try runWorkers("syncBatchNorm", rankZeroServesStore: true)
         for (rank, report) in reports.enumerated() {
             for name in ["y", "dx", "runningMean", "runningVar"] {
                 let error = maxError(report.values["sync.\(name)"], report.values["plain.\(name)"])
@@ -149,15 +150,19 @@ struct DistributedTests {
     }
 
     /// A rank that is killed makes the other's next collective fail at once, and the monitored barrier
-    /// names it.
-    @Test func deadPeerFailsFastAndIsNamed() throws {
-        let reports = try runWorkers("peerDies", expectExit: [0, nil])
-        let survivor = reports[0]
+    /// names it: rank 1 (the store served here), or rank 0 while it served the store itself.
+    @Test(arguments: [1, 0])
+    func deadPeerFailsFastAndIsNamed(victim: Int) throws {
+        let survivorRank = 1 - victim
+        let reports = try runWorkers("peerDies", expectExit: victim == 1 ? [0, nil] : [nil, 0], rankZeroServesStore: victim == 0,
+                                     environment: ["SWIFTSEG_DIST_VICTIM": "\(victim)"])
+        let survivor = reports[survivorRank]
         let collective = survivor.texts["allReduce"] ?? ""
-        #expect(collective != "no error" && collective.contains("rank 0 of 2"), "\(collective)")
+        #expect(collective != "no error" && collective.contains("rank \(survivorRank) of 2"), "\(collective)")
         #expect((survivor.values["allReduce.seconds"]?[0] ?? .infinity) < 10, "not the 60 s timeout: the peer is gone")
         let barrier = survivor.texts["monitoredBarrier"] ?? ""
-        #expect(barrier.contains("rank 1 did not reach the barrier"), "\(barrier)")
+        let named = victim == 1 ? "rank 1 did not reach the barrier" : "rank 0 (or the launcher), which serves it, has probably exited"
+        #expect(barrier.contains(named), "\(barrier)")
         #expect((survivor.values["monitoredBarrier.seconds"]?[0] ?? .infinity) < 10)
     }
 
@@ -181,13 +186,17 @@ struct DistributedTests {
     }
 
     /// Starts two ranks of `scenario` and returns their reports (an empty report for a rank that
-    /// wrote none, e.g. one that was meant to die). `expectExit[r]` nil: any exit is fine.
-    func runWorkers(_ scenario: String, expectExit: [Int32?] = [0, 0]) throws -> [Report] {
+    /// wrote none, e.g. one that was meant to die). `expectExit[r]` nil: any exit is fine. The store is
+    /// served here on a free port (torchrun's agent store), or by rank 0 on a port that was just free.
+    func runWorkers(_ scenario: String, expectExit: [Int32?] = [0, 0], rankZeroServesStore: Bool = false,
+                    environment extra: [String: String] = [:]) throws -> [Report] {
         let worker = try workerExecutable()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftseg-dist-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try Store.tcp(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(60))
+        var store: Store? = try Store.tcp(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(60))
+        let port = store!.port
+        if rankZeroServesStore { store = nil }  // frees the port for rank 0
 
         var processes: [Process] = []
         for rank in 0..<2 {
@@ -195,9 +204,10 @@ struct DistributedTests {
             environment.removeValue(forKey: "GLOO_SOCKET_IFNAME")
             environment.merge([
                 "RANK": "\(rank)", "WORLD_SIZE": "2", "LOCAL_RANK": "\(rank)", "MASTER_ADDR": "127.0.0.1",
-                "MASTER_PORT": "\(store.port)", "TORCHELASTIC_USE_AGENT_STORE": "True", "OMP_NUM_THREADS": "1",
+                "MASTER_PORT": "\(port)", "TORCHELASTIC_USE_AGENT_STORE": rankZeroServesStore ? "False" : "True",
+                "OMP_NUM_THREADS": "1",
                 "SWIFTSEG_DIST_SCENARIO": scenario, "SWIFTSEG_DIST_OUT": folder.path,
-            ]) { $1 }
+            ].merging(extra) { $1 }) { $1 }
             let process = Process()
             process.executableURL = worker
             process.environment = environment
@@ -217,6 +227,7 @@ struct DistributedTests {
             process.waitUntilExit()
             Issue.record("a \(scenario) worker was still running after \(Self.workerDeadline) s: killed")
         }
+        withExtendedLifetime(store) {}
         var reports: [Report] = []
         for (rank, process) in processes.enumerated() {
             process.waitUntilExit()

@@ -22,8 +22,8 @@ typedef struct ts_reducer_s *ts_reducer;
 
 /* ---- rendezvous store (c10d::TCPStore) ---- */
 /* The server listens on `port` (0 = any free port, read it back with ts_store_port). With
-   world_size > 0 and wait_workers, the server returns only once world_size clients (itself included)
-   have connected. Clients retry connecting until timeout_ms. */
+   world_size > 0 and wait_workers, every process counts itself in and the server returns only once
+   world_size have (so clients pass them too). Clients retry connecting until timeout_ms. */
 ts_error ts_tcp_store_create(const char *host, int port, int is_server, int world_size, int wait_workers,
                              int64_t timeout_ms, ts_store *out);
 int ts_store_port(ts_store s);

@@ -61,13 +61,14 @@ public final class ProcessGroup: @unchecked Sendable {
     // MARK: creation
 
     /// Rendezvous from the launcher's environment: rank 0 serves the TCP store at
-    /// MASTER_ADDR:MASTER_PORT (unless the launcher does) and waits for every rank to connect; then the
-    /// group for `device` is created: Gloo on the CPU, NCCL on `.cuda(i)`.
+    /// MASTER_ADDR:MASTER_PORT (unless the launcher does) and every rank waits until all have connected;
+    /// then the group for `device` is created: Gloo on the CPU, NCCL on `.cuda(i)`.
     public static func initialize(_ environment: DistributedEnvironment, device: Device, name: String = "default",
                                   timeout: Duration = defaultTimeout) throws -> ProcessGroup {
         let serves = environment.rank == 0 && !environment.storeHostedByLauncher
+        // Every rank counts itself in (the server waits for the count), as torch's env:// rendezvous.
         let store = try Store.tcp(host: environment.masterAddress, port: environment.masterPort, isServer: serves,
-                                  worldSize: serves ? environment.worldSize : nil, waitForWorkers: serves, timeout: timeout)
+                                  worldSize: environment.worldSize, waitForWorkers: true, timeout: timeout)
         switch device {
         case .cpu:
             return try gloo(store: store, rank: environment.rank, size: environment.worldSize, name: name, timeout: timeout)
@@ -199,8 +200,12 @@ public final class ProcessGroup: @unchecked Sendable {
                 try store.set(verdictKey, verdict)
                 if !missing.isEmpty { throw TorchError("monitored_barrier", verdict) }
             } else {
+                let start = ContinuousClock.now
                 do {
                     try store.wait([verdictKey], timeout: timeout + .seconds(5))
+                } catch let error as TorchError where ContinuousClock.now - start < timeout {
+                    throw TorchError("monitored_barrier", "rank \(rank) of \(size) cannot reach the store: \(error.message); "
+                                     + "rank 0 (or the launcher), which serves it, has probably exited")
                 } catch {
                     throw TorchError("monitored_barrier", "rank 0 did not complete the barrier within \(timeout): it has exited or is stuck")
                 }

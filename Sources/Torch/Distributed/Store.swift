@@ -20,8 +20,8 @@ public final class Store: @unchecked Sendable {
     deinit { ts_store_free(handle) }
 
     /// Serves or joins the store at `host:port`. A server on port 0 picks a free port (read `port`).
-    /// With `worldSize` and `waitForWorkers`, the server returns once that many processes (itself
-    /// included) have connected. Clients retry until `timeout`.
+    /// With `worldSize` and `waitForWorkers`, each process (server included) counts itself in and the
+    /// server returns once `worldSize` have; clients must pass them too. Clients retry until `timeout`.
     public static func tcp(host: String, port: Int, isServer: Bool, worldSize: Int? = nil, waitForWorkers: Bool = false,
                            timeout: Duration) throws -> Store {
         guard (0...65535).contains(port), isServer || port > 0 else {
