@@ -59,9 +59,15 @@ milliseconds callTimeout(ts_process_group g, int64_t timeout_ms) {
   return timeout_ms > 0 ? milliseconds(timeout_ms) : g->timeout;
 }
 
-// Waits for a collective. The backend bounds the operation by `timeout` and reports the peer that
-// failed; the wait here is a backstop a little later so that nothing can block forever.
-void finish(const c10::intrusive_ptr<c10d::Work> &work, milliseconds timeout, const char *what) {
+// Waits for a collective. Gloo (CPU tensors) bounds the operation by `timeout` and reports the peer
+// that failed; the wait here is a backstop a little later so that nothing can block forever. NCCL
+// (CUDA tensors) only orders the current stream after the collective, as torch's async_op=False:
+// blocking the host would stall the GPU queue, and NCCL's watchdog enforces its timeout.
+void finish(const c10::intrusive_ptr<c10d::Work> &work, milliseconds timeout, const char *what, bool cuda) {
+  if (cuda) {
+    work->wait();
+    return;
+  }
   try {
     work->wait(timeout + milliseconds(10000));
   } catch (const c10::Error &e) {
@@ -72,6 +78,10 @@ void finish(const c10::intrusive_ptr<c10d::Work> &work, milliseconds timeout, co
     }
     throw;
   }
+}
+
+bool anyCuda(const std::vector<at::Tensor> &ts) {
+  return std::any_of(ts.begin(), ts.end(), [](const at::Tensor &t) { return t.is_cuda(); });
 }
 
 std::shared_ptr<::gloo::transport::Device> glooDevice(const char *interface, const char *hostname) {
@@ -266,7 +276,7 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
     const milliseconds timeout(timeoutMs);
     c10d::AllgatherOptions gatherOptions;
     gatherOptions.timeout = timeout;
-    finish(pg->allgather(gathered, inputs, gatherOptions), timeout, "SyncBatchNorm all_gather");
+    finish(pg->allgather(gathered, inputs, gatherOptions), timeout, "SyncBatchNorm all_gather", x.is_cuda());
     auto all = at::stack(gathered[0], 0);
     auto meanAll = all.narrow(1, 0, channels), invstdAll = all.narrow(1, channels, channels);
     auto countAll = all.narrow(1, 2 * channels, 1).reshape({-1});
@@ -308,7 +318,7 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
       std::vector<at::Tensor> sums{at::cat({sumDy, sumDyXmu})};
       c10d::AllreduceOptions reduceOptions;
       reduceOptions.timeout = timeout;
-      finish(pg->allreduce(sums, reduceOptions), timeout, "SyncBatchNorm all_reduce");
+      finish(pg->allreduce(sums, reduceOptions), timeout, "SyncBatchNorm all_reduce", x.is_cuda());
       auto globalDy = sums[0].narrow(0, 0, channels), globalDyXmu = sums[0].narrow(0, channels, channels);
       gradInput = x.numel() > 0 ? backwardInput(dy, x, mean, invstd, w, globalDy, globalDyXmu, counts)
                                 : at::zeros_like(x);
@@ -445,7 +455,7 @@ ts_error ts_all_reduce(ts_process_group g, const ts_tensor *ts, int n, int op, i
   c10d::AllreduceOptions o;
   o.reduceOp = c10d::ReduceOp(ops[op]);
   o.timeout = callTimeout(g, timeout_ms);
-  finish(g->pg->allreduce(tensors, o), o.timeout, "all_reduce");
+  finish(g->pg->allreduce(tensors, o), o.timeout, "all_reduce", anyCuda(tensors));
   TS_CATCH
 }
 
@@ -456,7 +466,7 @@ ts_error ts_broadcast(ts_process_group g, const ts_tensor *ts, int n, int root, 
   c10d::BroadcastOptions o;
   o.rootRank = root;
   o.timeout = callTimeout(g, timeout_ms);
-  finish(g->pg->broadcast(tensors, o), o.timeout, "broadcast");
+  finish(g->pg->broadcast(tensors, o), o.timeout, "broadcast", anyCuda(tensors));
   TS_CATCH
 }
 
@@ -477,7 +487,7 @@ ts_error ts_all_gather(ts_process_group g, ts_tensor input, int64_t timeout_ms, 
   std::vector<at::Tensor> inputs{T(input).contiguous()};
   c10d::AllgatherOptions o;
   o.timeout = callTimeout(g, timeout_ms);
-  finish(g->pg->allgather(outputs, inputs, o), o.timeout, "all_gather");
+  finish(g->pg->allgather(outputs, inputs, o), o.timeout, "all_gather", T(input).is_cuda());
   for (int i = 0; i < size; i++) outs[i] = wrap(outputs[0][i]);
   TS_CATCH
 }
@@ -487,7 +497,7 @@ ts_error ts_barrier(ts_process_group g, int64_t timeout_ms) {
   c10d::BarrierOptions o;
   o.timeout = callTimeout(g, timeout_ms);
   o.device = c10::Device(c10::DeviceType::CPU);  // through Gloo, whatever the training device
-  finish(g->pg->barrier(o), o.timeout, "barrier");
+  finish(g->pg->barrier(o), o.timeout, "barrier", false);
   TS_CATCH
 }
 

@@ -98,6 +98,16 @@ struct DistributedTests {
         try group.shutdown()
     }
 
+    @Test(.enabled(if: !Torch.cuda.isAvailable, "CUDA is available here"))
+    func ncclWithoutCUDASaysWhy() throws {
+        let store = try Store.tcp(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(30))
+        #expect {
+            _ = try ProcessGroup.nccl(store: store, rank: 0, size: 1, device: 0, name: "nccl", timeout: .seconds(5))
+        } throws: { error in
+            "\(error)".contains("NCCL needs CUDA, which is unavailable")
+        }
+    }
+
     // MARK: - two processes
 
     /// Rank 0's parameters reach rank 1; gradients of batch 1 per rank, averaged in buckets during
