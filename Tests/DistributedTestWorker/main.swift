@@ -37,14 +37,17 @@ func timed(_ name: String, _ body: () throws -> Void) {
 }
 
 /// conv-relu-conv-pool-linear: a small model with several parameter tensors (several buckets).
+/// `aux` is a head that the forward pass never uses (DDP's find_unused_parameters case).
 final class SmallNet: Module {
     let conv1 = Conv2d(3, 8, kernel: 3, padding: 1)
     let conv2 = Conv2d(8, 8, kernel: 3, padding: 1)
     let head = Linear(8, 5)
+    let aux: Linear?
 
-    override init() {
+    init(aux: Bool = false) {
+        self.aux = aux ? Linear(8, 5) : nil
         super.init()
-        register(modules: ("conv1", conv1), ("conv2", conv2), ("head", head))
+        register(modules: ("conv1", conv1), ("conv2", conv2), ("head", head), ("aux", self.aux))
     }
 
     override func callAsFunction(_ x: Tensor) -> Tensor {
@@ -106,6 +109,43 @@ func dataParallel(_ group: ProcessGroup) throws {
     record("broadcast.fromRank1", fromOne)
     try group.barrier()
     timed("monitoredBarrier") { try group.monitoredBarrier(timeout: .seconds(60)) }
+    try unusedParameters(group)
+}
+
+/// A parameter without a gradient: DDP's error on the next step unless findUnusedParameters, with
+/// which the used parameters' gradients are averaged as before.
+func unusedParameters(_ group: ProcessGroup) throws {
+    let rank = group.rank
+    func step(_ model: SmallNet, _ ddp: DataParallel?, iteration: Int, batch: Range<Int>) throws {
+        Torch.manualSeed(30 + UInt64(iteration))
+        let images = Tensor.randn([2, 3, 6, 6]), targets = Tensor.randn([2, 5])
+        model.zeroGrad()
+        let x = images.narrow(0, start: batch.lowerBound, length: batch.count)
+        let y = targets.narrow(0, start: batch.lowerBound, length: batch.count)
+        let out = model(x)
+        let loss = ((out - y) * (out - y)).mean()
+        try ddp?.prepareBackward(loss)
+        try loss.checked.backward()
+    }
+    Torch.manualSeed(200)
+    let strictModel = SmallNet(aux: true)
+    let strict = try DataParallel(strictModel, group: group)
+    try step(strictModel, strict, iteration: 0, batch: rank..<(rank + 1))
+    timed("unused.strict") { try step(strictModel, strict, iteration: 1, batch: rank..<(rank + 1)) }
+
+    Torch.manualSeed(200)
+    let model = SmallNet(aux: true), reference = SmallNet(aux: true)
+    Torch.noGrad { for (a, b) in zip(reference.parameters, model.parameters) { a.copy_(b) } }
+    let tolerant = try DataParallel(model, group: group, findUnusedParameters: true)
+    for iteration in 0..<2 {
+        try step(model, tolerant, iteration: iteration, batch: rank..<(rank + 1))
+        try step(reference, nil, iteration: iteration, batch: 0..<2)
+        for ((name, p), (_, r)) in zip(model.namedParameters(), reference.namedParameters()) where !name.hasPrefix("aux") {
+            record("unused.grad\(iteration).\(name)", p.grad!)
+            record("unused.referenceGrad\(iteration).\(name)", r.grad!)
+        }
+        report.values["unused.auxHasGrad\(iteration)"] = [model.aux!.weight.grad == nil ? 0 : 1]
+    }
 }
 
 /// SyncBatchNorm on half the batch per rank against BatchNorm2d on the whole batch.
