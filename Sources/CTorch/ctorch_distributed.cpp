@@ -268,7 +268,8 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
       auto count = at::full({1}, static_cast<double>(perChannelCount), mean.options());
       combined = at::cat({mean, invstd, count});
     } else {
-      combined = at::zeros({2 * channels + 1}, x.options().dtype(at::kFloat));
+      // The dtype the other ranks' statistics have (float, or double for double input).
+      combined = at::zeros({2 * channels + 1}, x.options().dtype(x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat));
     }
     std::vector<std::vector<at::Tensor>> gathered(1);
     for (int i = 0; i < world; i++) gathered[0].push_back(at::empty_like(combined));

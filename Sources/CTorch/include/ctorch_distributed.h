@@ -3,9 +3,11 @@
  * Reducer) and SyncBatchNorm, behind the same conventions as ctorch.h: opaque owned handles with free
  * functions, every fallible call returns a ts_error (NULL on success), results through `out` pointers.
  *
- * Every blocking call is bounded: store operations by the store's timeout, collectives by the group's
- * timeout (or the `timeout_ms` given to the call when > 0). A peer that died makes the call fail with
- * the backend's message instead of hanging.
+ * Every blocking call is bounded: store operations by the store's timeout, Gloo collectives by the
+ * group's timeout (or the `timeout_ms` given to the call when > 0). A peer that died makes the call
+ * fail with the backend's message instead of hanging. Collectives on CUDA tensors (NCCL) return once
+ * the current stream is ordered after them, as torch's async_op=False; NCCL's watchdog enforces the
+ * group's timeout for them.
  */
 #ifndef CTORCH_DISTRIBUTED_H
 #define CTORCH_DISTRIBUTED_H
