@@ -45,6 +45,8 @@ let package = Package(
         .target(
             name: "CTorch",
             cxxSettings: [
+                // gloo_decls: the few Gloo declarations c10d's ProcessGroupGloo.hpp needs (the wheel ships no Gloo headers).
+                .headerSearchPath("gloo_decls"),
                 .unsafeFlags(["-std=c++17", "-I\(libtorch)/include", "-I\(libtorch)/include/torch/csrc/api/include", "-O2", "-Wno-deprecated-declarations"]),
             ],
             linkerSettings: torchLinker
@@ -65,7 +67,9 @@ let package = Package(
             dependencies: ["SegEngine", "SegModels", "SegData", "Torch", "TorchIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchIO"], resources: [.copy("Resources")]),
+        // The rank processes that the distributed tests start (two per test, over Gloo on localhost).
+        .executableTarget(name: "DistributedTestWorker", dependencies: ["Torch"], path: "Tests/DistributedTestWorker"),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchIO", "DistributedTestWorker"], resources: [.copy("Resources")]),
         .testTarget(name: "SegModelsTests", dependencies: ["SegModels", "Torch", "TorchIO"], resources: [.copy("Resources")]),
         .testTarget(name: "SegDataTests", dependencies: ["SegData"], resources: [.copy("Resources")]),
         .testTarget(name: "SegEngineTests", dependencies: ["SegEngine", .product(name: "Logging", package: "swift-log")]),

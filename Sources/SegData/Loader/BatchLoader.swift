@@ -8,15 +8,21 @@ import Foundation
 /// for any worker count. A decoding error (naming the file) is thrown from `next()`.
 /// `startBatch` skips ahead without decoding anything, so a resumed run sees the batches it would
 /// have seen (batch k of a fresh loader = batch 0 of a loader started at k).
+///
+/// In a multi-process run each process passes its `shard` and its own batch size (per process, as
+/// mmseg's 8xb2 = 8 processes of 2): the processes' batches of one iteration are disjoint parts of
+/// one global batch (see `SampleOrder`).
 public final class BatchLoader {
     public let dataset: SegDataset
     public let pipeline: TrainPipeline
     public let batchSize: Int
     public let seed: UInt64
     public let workers: Int
+    public let shard: SampleShard
     private let prefetcher: Prefetcher<Batch>
 
-    public init(dataset: SegDataset, pipeline: TrainPipeline, batchSize: Int, seed: UInt64, workers: Int, prefetch: Int = 2, startBatch: Int = 0) throws {
+    public init(dataset: SegDataset, pipeline: TrainPipeline, batchSize: Int, seed: UInt64, workers: Int, prefetch: Int = 2,
+                startBatch: Int = 0, shard: SampleShard = .whole) throws {
         guard batchSize > 0 else {
             throw DatasetError(.indexOutOfRange, path: dataset.root.path, reason: "batch size must be positive, got \(batchSize)")
         }
@@ -31,11 +37,11 @@ public final class BatchLoader {
         self.batchSize = batchSize
         self.seed = seed
         self.workers = max(1, workers)
+        self.shard = shard
         let workerCount = self.workers
         var order = SampleOrder(count: dataset.count, seed: seed)
         prefetcher = Prefetcher(depth: max(1, prefetch), name: "SwiftSeg.BatchLoader") { step in
-            let first = (startBatch + step) * batchSize
-            let picks = (0..<batchSize).map { order.sample(at: first + $0) }
+            let picks = order.batch(startBatch + step, size: batchSize, shard: shard)
             let samples = try parallelMap(count: batchSize, workers: workerCount) { i in
                 try Self.prepare(dataset: dataset, pipeline: pipeline, seed: seed, epoch: picks[i].epoch, index: picks[i].index)
             }

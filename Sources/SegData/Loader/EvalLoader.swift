@@ -18,30 +18,40 @@ public struct EvalSample: Sendable {
 
 /// A single ordered pass over a data set for evaluation, one image at a time, decoded and resized
 /// on `workers` threads ahead of the caller.
+///
+/// With a `shard`, rank r of n visits images r, r + n, r + 2n, ...: disjoint parts that together are
+/// the data set exactly once (no padding), so per-rank confusion matrices sum to the whole set's.
 public final class EvalLoader {
     public let dataset: SegDataset
     public let pipeline: TestPipeline
+    public let shard: SampleShard
+    /// The data set indices this loader visits, in order.
+    public let indices: [Int]
     private let prefetcher: Prefetcher<[Result<EvalSample, Error>]>
     /// The current group, reversed (next sample last).
     private var pending: [Result<EvalSample, Error>] = []
     private var failure: Error?
 
-    public init(dataset: SegDataset, pipeline: TestPipeline, workers: Int = 2, prefetch: Int = 2) {
+    public init(dataset: SegDataset, pipeline: TestPipeline, workers: Int = 2, prefetch: Int = 2, shard: SampleShard = .whole) {
         self.dataset = dataset
         self.pipeline = pipeline
+        self.shard = shard
+        let indices = Array(stride(from: shard.rank, to: dataset.count, by: shard.count))
+        self.indices = indices
         // Work in groups of `workers` samples so each thread has one; groups come back in order.
         let group = max(1, workers)
         prefetcher = Prefetcher(depth: max(1, prefetch), name: "SwiftSeg.EvalLoader") { step in
             let start = step * group
-            guard start < dataset.count else { return nil }
-            let end = min(start + group, dataset.count)
+            guard start < indices.count else { return nil }
+            let end = min(start + group, indices.count)
             return parallelResults(count: end - start, workers: group) { i in
-                try Self.prepare(dataset: dataset, pipeline: pipeline, index: start + i)
+                try Self.prepare(dataset: dataset, pipeline: pipeline, index: indices[start + i])
             }
         }
     }
 
-    public var count: Int { dataset.count }
+    /// The number of images this loader visits (the whole data set without a shard).
+    public var count: Int { indices.count }
 
     public static func prepare(dataset: SegDataset, pipeline: TestPipeline, index: Int) throws -> EvalSample {
         let sample = try dataset.load(index)

@@ -97,6 +97,8 @@ public final class GroupNorm: Module {
 }
 
 /// `nn.BatchNorm2d` with running statistics updated as PyTorch does (momentum, unbiased variance).
+/// With a `processGroup` of more than one process it is `nn.SyncBatchNorm` in training: statistics
+/// over the global batch (see `Module.useSyncBatchNorm`).
 public final class BatchNorm2d: Module {
     public let weight: Tensor
     public let bias: Tensor
@@ -105,6 +107,8 @@ public final class BatchNorm2d: Module {
     public let numBatchesTracked: Tensor
     public let eps: Double
     public let momentum: Double
+    /// The group whose global batch the statistics cover in training; nil (single process) is plain BatchNorm.
+    public var processGroup: ProcessGroup?
 
     public init(_ channels: Int, eps: Double = 1e-5, momentum: Double = 0.1) {
         weight = Tensor.ones([channels])
@@ -122,6 +126,10 @@ public final class BatchNorm2d: Module {
     public override func callAsFunction(_ x: Tensor) -> Tensor {
         if isTraining {
             Torch.noGrad { numBatchesTracked.add_(Tensor.scalar(1, dtype: .int64, device: numBatchesTracked.device)) }
+            if let group = processGroup, group.size > 1 {
+                return F.syncBatchNorm(x, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
+                                       momentum: momentum, eps: eps, group: group)
+            }
         }
         return F.batchNorm(x, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
                            training: isTraining, momentum: momentum, eps: eps)

@@ -1,0 +1,2 @@
+// See ../context.h: declarations the c10d Gloo header needs, nothing more.
+#pragma once
