@@ -1,5 +1,5 @@
 /// Element types. Raw values are c10::ScalarType codes, so they pass through the C shim unchanged.
-public enum DType: Int32, CaseIterable, Sendable, CustomStringConvertible {
+public enum DType: Int32, CaseIterable, Codable, Sendable, CustomStringConvertible {
     case uint8 = 0
     case int8 = 1
     case int16 = 2

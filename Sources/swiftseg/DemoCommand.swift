@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
+import SegModels
 import SegEngine
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "End to end on built-in data: synthesise a dataset, train LRFormer-T, evaluate, predict, plot.")
+        abstract: "End to end on built-in data: synthesise a dataset, train \(ModelRegistry.demoModel), evaluate, predict, plot.")
 
     @Option(name: .long, help: "Where everything is written.") var workDir: String = "runs/demo"
     @Option(name: .long, help: "Training iterations.") var iters: Int = 600

@@ -11,7 +11,7 @@ struct PredictCommand: ParsableCommand {
         discussion: "Runs the family's official test protocol (for the dataset the checkpoint was trained on, or --dataset). "
             + "Inputs are never overwritten; an unreadable image is reported and skipped, and the exit status is 1 if any failed.")
 
-    @Option(name: .long, help: "Model name; a family name (e.g. `segformer`) with a Hugging Face checkpoint folder reads the variant from its config.json.")
+    @Option(name: .long, help: "Model name; a family name with a self-describing checkpoint folder (Hugging Face config.json) reads the variant from the folder.")
     var model: String
     @Option(name: .long, help: "Checkpoint: a training checkpoint folder, .safetensors, .pth or a Hugging Face folder.") var checkpoint: String
     @Option(name: .long, help: "Image file or folder.") var input: String

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SegModels
 import Logging
 import Torch
 
@@ -8,7 +9,7 @@ import Torch
 struct SwiftSegCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftseg",
-        abstract: "Efficient semantic segmentation: LRFormer and the models it is measured against.",
+        abstract: "Efficient semantic segmentation: " + ModelRegistry.families.map(\.title).joined(separator: ", ") + ".",
         version: SwiftSegVersion.string,
         subcommands: [DemoCommand.self, InfoCommand.self, ModelsCommand.self, InspectCommand.self, ForwardCommand.self, TrainCommand.self,
                       EvalCommand.self, PredictCommand.self, SynthCommand.self, ConvertCityscapesCommand.self, FlopsCommand.self, BenchCommand.self]

@@ -18,15 +18,15 @@ struct BenchTests {
 
     @Test("official baselines: the checked-in figures of cpu-baselines.md and the ratios")
     func baselines() throws {
-        let t = try #require(OfficialBaseline.match(model: "lrformer-t", height: 512, width: 512, batch: 1, train: false,
-                                                    precision: .float32))
+        let t = try #require(ModelRegistry.officialTiming(model: "lrformer-t", height: 512, width: 512, batch: 1, train: false,
+                                                    dtype: .float32))
         #expect(t.medianMs == 381 && t.peakIncreaseMiB == 337)
-        let train = try #require(OfficialBaseline.match(model: "lrformer-t", height: 512, width: 512, batch: 2, train: true,
-                                                        precision: .float32))
+        let train = try #require(ModelRegistry.officialTiming(model: "lrformer-t", height: 512, width: 512, batch: 2, train: true,
+                                                        dtype: .float32))
         #expect(train.medianMs == 4270)
-        #expect(OfficialBaseline.match(model: "lrformer-s", height: 512, width: 512, batch: 1, train: false, precision: .bfloat16,
+        #expect(ModelRegistry.officialTiming(model: "lrformer-s", height: 512, width: 512, batch: 1, train: false, dtype: .bfloat16,
                                        source: .cpuAnchors)?.medianMs == 501)
-        #expect(OfficialBaseline.match(model: "lrformer-t", height: 640, width: 640, batch: 1, train: false, precision: .float32) == nil)
+        #expect(ModelRegistry.officialTiming(model: "lrformer-t", height: 640, width: 640, batch: 1, train: false, dtype: .float32) == nil)
 
         let result = BenchResult(model: "lrformer-t", height: 512, width: 512, batch: 1, device: "cpu", precision: .float32, train: false,
                                  mode: "inference", threads: 2, parameters: 1, warmup: 1, latency: LatencyStats(samplesMs: [190.5]),

@@ -148,7 +148,7 @@ struct FlopReferenceCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\(model) @\(height)x\(width)" + (numClasses.map { " (\($0) classes)" } ?? "") }
 
     func count() throws -> (FlopReport, FlopReference) {
-        let reference = try #require(FlopReference.find(model: model, height: height, width: width, numClasses: numClasses))
+        let reference = try #require(ModelRegistry.flopReference(model: model, height: height, width: width, numClasses: numClasses))
         let counter = try FlopsTool.makeCounter(model, numClasses: numClasses)
         return (try counter([1, 3, height, width]), reference)
     }

@@ -49,7 +49,7 @@ struct LRFormerPlusTrainingTests {
         optimizer.step()
         optimizer.zeroGrad()
 
-        for step in 0..<7 {
+        for step in 0..<11 {
             let l = loss(seed: 100 + UInt64(step))
             l.total.backward()
             _ = clipGradNorm(optimizer.parameters, maxNorm: 1)
@@ -57,7 +57,7 @@ struct LRFormerPlusTrainingTests {
             optimizer.zeroGrad()
         }
         let end = Torch.noGrad { loss(seed: 1).total.item() }
-        print("LRFormer+ tiny synthetic run: loss \(start) -> \(end) after 8 AdamW steps")
-        #expect(end < start * 0.95, "loss \(start) -> \(end)")
+        print("LRFormer+ tiny synthetic run: loss \(start) -> \(end) after 12 AdamW steps")
+        #expect(end < start * 0.9, "loss \(start) -> \(end)")
     }
 }

@@ -1,6 +1,7 @@
 // What a benchmark run measures: models x sizes, on one device and precision, inference or training.
 
 import Foundation
+import SegModels
 import Torch
 import TorchIO
 
@@ -33,13 +34,13 @@ public struct BenchOptions: Sendable {
     /// nil: each model's default (150 for the ADE20K models).
     public var numClasses: Int?
     /// Where ratio columns come from (CPU runs only); nil: no comparison.
-    public var baselines: OfficialBaseline.Source?
+    public var baselines: OfficialTiming.Source?
     /// When set, `bench.md`, `bench.json` and `bench.svg` are written there.
     public var outputDirectory: URL?
 
     public init(models: [String], sizes: [Size2D], batch: Int = 1, device: Device = .cpu, precision: BenchPrecision = .float32,
                 train: Bool = false, warmup: Int = 3, repeats: Int = 10, numClasses: Int? = nil,
-                baselines: OfficialBaseline.Source? = .cpuBaselines, outputDirectory: URL? = nil) {
+                baselines: OfficialTiming.Source? = .cpuBaselines, outputDirectory: URL? = nil) {
         self.models = models
         self.sizes = sizes
         self.batch = batch

@@ -1,6 +1,7 @@
 // Benchmark results as a Markdown table, JSON and an SVG chart (latency and memory against resolution).
 
 import Foundation
+import SegModels
 import Torch
 
 public struct BenchReport: Sendable {

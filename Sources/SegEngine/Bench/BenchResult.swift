@@ -1,6 +1,7 @@
 // One measured (model, size) cell of a benchmark.
 
 import Foundation
+import SegModels
 
 public struct BenchResult: Sendable, Codable, Equatable {
     public var model: String
@@ -23,7 +24,7 @@ public struct BenchResult: Sendable, Codable, Equatable {
     public var peakMemoryBytes: Int?
     public var memoryMethod: MemoryProbe.Method
     /// The official figure this run is compared with, when there is one.
-    public var official: OfficialBaseline?
+    public var official: OfficialTiming?
 
     public var peakMemoryMiB: Double? { peakMemoryBytes.map { Double($0) / 1_048_576 } }
 

@@ -62,8 +62,8 @@ public enum Benchmark {
         let peak = MemoryProbe.finish(window)
         let latency = LatencyStats(samplesMs: samples)
         let official = device == .cpu ? options.baselines.flatMap {
-            OfficialBaseline.match(model: model.name, height: size.height, width: size.width, batch: options.batch,
-                                   train: options.train, precision: options.precision, source: $0)
+            ModelRegistry.officialTiming(model: model.name, height: size.height, width: size.width, batch: options.batch,
+                                   train: options.train, dtype: options.precision.dtype, source: $0)
         } : nil
         return BenchResult(model: model.name, height: size.height, width: size.width, batch: options.batch,
                            device: device.description, precision: options.precision, train: options.train, mode: mode,

@@ -1,6 +1,7 @@
 // Reading configs from JSON or YAML (complete or partial) and writing the resolved config as JSON.
 
 import Foundation
+import SegModels
 import Yams
 
 public enum ConfigFormat: Sendable {
@@ -61,7 +62,7 @@ extension TrainConfig {
                               dataset: DatasetKind? = nil) throws -> TrainConfig {
         let selection = try ConfigDocument.run(data, format: format) { try PresetSelection(from: $0) }
         guard let modelName = model ?? selection?.model else {
-            throw ConfigError.invalidValue(path: "model", message: "missing: name the model in the file (`model: lrformer-t`) or on the command line")
+            throw ConfigError.invalidValue(path: "model", message: "missing: name the model in the file (`model: \(ModelRegistry.demoModel)`) or on the command line")
         }
         var config = try preset(model: modelName, dataset: dataset ?? selection?.dataset ?? .ade20k)
         config = try config.merging(data, format: format)

@@ -2,6 +2,7 @@
 // partial overrides from JSON or YAML (TrainConfig+Files.swift) and checks (TrainConfig+Validation.swift).
 
 import Foundation
+import SegModels
 import Torch
 
 public struct TrainConfig: Codable, Equatable, Sendable {
@@ -101,7 +102,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let selection = try PresetSelection(from: decoder)
         guard let model = selection.model else {
-            throw ConfigError.invalidValue(path: "model", message: "missing: name the model, e.g. `model: lrformer-t`")
+            throw ConfigError.invalidValue(path: "model", message: "missing: name the model, e.g. `model: \(ModelRegistry.demoModel)`")
         }
         self = try TrainConfig.preset(model: model, dataset: selection.dataset ?? .ade20k)
         try merge(from: decoder)

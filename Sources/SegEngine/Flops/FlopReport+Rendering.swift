@@ -1,13 +1,14 @@
 // Text and JSON forms of a FlopReport. Values in G (1e9) as the papers and flops.md print them.
 
 import Foundation
+import SegModels
 
 extension FlopReport {
     /// The reference figures for this model and input, when flops.md has them.
     public var reference: FlopReference? {
         guard inputShape.count == 4, inputShape[0] == 1 else { return nil }
         let classes = outputShapes.count == 1 && outputShapes[0].count == 4 ? outputShapes[0][1] : nil
-        return FlopReference.find(model: model, height: inputShape[2], width: inputShape[3], numClasses: classes)
+        return ModelRegistry.flopReference(model: model, height: inputShape[2], width: inputShape[3], numClasses: classes)
     }
 
     /// A readable multi-line summary.

@@ -77,7 +77,8 @@ extension ModelFamily {
                     + "dongbo811/AFFormer configs/AFFormer/AFFormer_\(v)_ade20k.py")
             }
         },
-        keyMaps: [.afformerImageNetBackbone])
+        keyMaps: [.afformerImageNetBackbone],
+        flopReferences: afformerFlops)
 }
 
 extension CheckpointKeyMap {

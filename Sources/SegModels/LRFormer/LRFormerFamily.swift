@@ -55,7 +55,9 @@ extension ModelFamily {
                 r.trainScale = ResizeScale(longSide: 2560, shortSide: 640)
             }
             return Official(r, source: "yuhuan-wu/LRFormer configs_local/lrformer/\(variant)-160k_ade20k.py (optim_wrapper, param_scheduler)")
-        })
+        },
+        flopReferences: lrformerFlops,
+        officialTimings: lrformerTimings)
 }
 
 extension LRFormerEncoder: FeatureExtractor {}

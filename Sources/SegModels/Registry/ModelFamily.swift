@@ -20,12 +20,16 @@ public struct ModelFamily: Sendable {
     public let keyMaps: [CheckpointKeyMap]
     /// A self-describing checkpoint folder (a Hugging Face `config.json` + weights): model and class names.
     public let loadFolder: (@Sendable (URL) throws -> (model: any SegmentationModel, classNames: [String]))?
+    /// Published FLOPs and official CPU timings, for the comparison columns of `flops` and `bench`.
+    public let flopReferences: [FlopReference]
+    public let officialTimings: [OfficialTiming]
 
     public init(name: String, title: String, reference: String, variants: [ModelVariant], inputConstraints: InputConstraints,
                 testProtocol: @escaping @Sendable (BenchmarkDataset, String) -> Official<TestProtocol>,
                 recipe: @escaping @Sendable (BenchmarkDataset, String) -> Official<TrainingRecipe>,
                 loss: SegmentationLoss = .pixelCrossEntropy, keyMaps: [CheckpointKeyMap] = [],
-                loadFolder: (@Sendable (URL) throws -> (model: any SegmentationModel, classNames: [String]))? = nil) {
+                loadFolder: (@Sendable (URL) throws -> (model: any SegmentationModel, classNames: [String]))? = nil,
+                flopReferences: [FlopReference] = [], officialTimings: [OfficialTiming] = []) {
         self.name = name
         self.title = title
         self.reference = reference
@@ -36,6 +40,8 @@ public struct ModelFamily: Sendable {
         self.loss = loss
         self.keyMaps = keyMaps
         self.loadFolder = loadFolder
+        self.flopReferences = flopReferences
+        self.officialTimings = officialTimings
     }
 
     public func variant(_ name: String) -> ModelVariant? { variants.first { $0.name == name.lowercased() } }

@@ -44,5 +44,7 @@ extension ModelFamily {
         loadFolder: { folder in
             let (model, names) = try SegFormerSegmentation.load(checkpointFolder: folder)
             return (model, names)
-        })
+        },
+        flopReferences: segformerFlops,
+        officialTimings: segformerTimings)
 }

@@ -142,5 +142,6 @@ extension ModelFamily {
             return Official(recipe, source: SegViTConfigs.source(dataset, r) + " (optimizer, lr_config, data)")
         },
         loss: .atm,
-        keyMaps: [.timmViT, .mmsegViTBackbone])
+        keyMaps: [.timmViT, .mmsegViTBackbone],
+        flopReferences: segvitFlops)
 }
