@@ -288,9 +288,7 @@ public final class LRFormerSegmentation: Module, SegmentationModel {
     /// Stage outputs and logits, for parity checks and `swiftseg forward`.
     public func forwardAll(_ x: Tensor) -> [String: Tensor] {
         let f = backbone.features(x)
-        var out = ["logits": decodeHead(Array(f.dropFirst()))]
-        for (i, t) in f.enumerated() { out["stage\(i + 1)"] = t }
-        return out
+        return stageOutputs(f, logits: decodeHead(Array(f.dropFirst())))
     }
 }
 

@@ -355,8 +355,6 @@ public final class SegFormerSegmentation: Module, SegmentationModel {
     /// Stage outputs (`stage1` ... HF's hidden_states) and logits, for parity checks and `swiftseg forward`.
     public func forwardAll(_ x: Tensor) -> [String: Tensor] {
         let f = encoder.features(x)
-        var out = ["logits": decodeHead(f)]
-        for (i, t) in f.enumerated() { out["stage\(i + 1)"] = t }
-        return out
+        return stageOutputs(f, logits: decodeHead(f))
     }
 }
