@@ -9,16 +9,29 @@ import Torch
 public enum Demo {
     public struct Options {
         public var workDir: URL
-        public var iterations = 600
-        public var trainImages = 160
-        public var valImages = 24
-        public var size = 128
+        public var iterations = 240
+        public var trainImages = 96
+        public var valImages = 16
+        public var size = 96
         public var batch = 4
-        public var lr = 1e-3
+        public var lr = 2e-3
         public var model = ModelRegistry.demoModel
         public var device = "auto"
         public var seed = 0
+        /// The default run, sized for a laptop.
         public init(workDir: URL) { self.workDir = workDir }
+
+        /// The longer run: more and larger images, 600 iterations.
+        public static func full(workDir: URL) -> Options {
+            var o = Options(workDir: workDir)
+            o.iterations = 600
+            o.trainImages = 160
+            o.valImages = 24
+            o.size = 128
+            o.batch = 4
+            o.lr = 1e-3
+            return o
+        }
     }
 
     public struct Result {
@@ -50,7 +63,8 @@ public enum Demo {
         let log = { (message: String) in logger.info("\(message)") }
         let fm = FileManager.default
         try fm.createDirectory(at: o.workDir, withIntermediateDirectories: true)
-        let dataRoot = o.workDir.appendingPathComponent("data")
+        // One folder per data set shape, so that a run with other sizes never reuses images of the wrong size.
+        let dataRoot = o.workDir.appendingPathComponent("data-\(o.size)px-\(o.trainImages)+\(o.valImages)-seed\(o.seed)")
         if !fm.fileExists(atPath: dataRoot.appendingPathComponent(SynthDataset.classesFileName).path) {
             log("1/4 generating a synthetic dataset (\(o.trainImages) train + \(o.valImages) val, \(o.size)x\(o.size), 8 classes) in \(dataRoot.path)")
             try SynthDataset.generate(to: dataRoot, train: o.trainImages, val: o.valImages, size: (o.size, o.size), seed: UInt64(o.seed))
