@@ -4,6 +4,8 @@
 # and unpacks only torch/lib, torch/include and nvidia/cu13/lib into ./libtorch (git-ignored).
 # Wheels are kept in ~/.cache/swiftseg/wheels so a fresh clone on the same machine sets up in seconds.
 # LIBTORCH=/path/to/torch (a folder with lib/ and include/, tch-rs's convention) skips the download.
+# SWIFTSEG_CACHE (wheel cache root) and SWIFTSEG_LIBTORCH_DIR (where libtorch goes) move them elsewhere; .ci/run uses
+# both to exercise a first install with an empty cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -11,7 +13,7 @@ TORCH_VERSION=2.11.0
 CUDART="nvidia-cuda-runtime==13.0.96.*"
 CUPTI="nvidia-cuda-cupti==13.0.85.*"
 CACHE="${SWIFTSEG_CACHE:-$HOME/.cache/swiftseg}/wheels"
-DEST="$ROOT/libtorch"
+DEST="${SWIFTSEG_LIBTORCH_DIR:-$ROOT/libtorch}"
 
 say() { printf "[setup] %s\n" "$*" >&2; }
 
