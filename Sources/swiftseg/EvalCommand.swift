@@ -22,12 +22,27 @@ struct EvalCommand: ParsableCommand {
     @Flag(name: .long, help: "Treat label values that are not classes as ignored (255) instead of stopping.")
     var ignoreInvalidLabels = false
     @OptionGroup var deviceOptions: DeviceOptions
+    @Option(name: .long, help: "Evaluate with N processes on this machine, each on its share of the images.")
+    var nprocPerNode: Int = 1
 
     func validate() throws {
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
+        guard (1...256).contains(nprocPerNode) else { throw ValidationError("--nproc-per-node must be within 1...256") }
     }
 
     func run() throws {
+        if nprocPerNode > 1 {
+            let status = try LocalLauncher.run(arguments: LocalLauncher.workerArguments(CommandLine.arguments, extra: []),
+                                               processes: nprocPerNode)
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
+        // A worker of a multi-process evaluation: its shard, the confusion matrices summed over ranks; rank 0 reports.
+        var group: ProcessGroup? = nil
+        if let environment = try DistributedEnvironment.detect(), environment.isDistributed {
+            group = try DistributedRun.start(environment, device: try deviceOptions.resolve(), timeout: .seconds(1800)).group
+        }
+        let isMain = (group?.rank ?? 0) == 0
         let root = try existingPath(data, "dataset root")
         let checkpointURL = try existingPath(checkpoint, "checkpoint")
         let outURL = URL(fileURLWithPath: out ?? (checkpointURL.hasDirectoryPath || isDirectory(checkpointURL)
@@ -43,13 +58,18 @@ struct EvalCommand: ParsableCommand {
         protocolOptions.apply(to: &settings)
         try settings.validate()
 
-        var evaluator = Evaluator(settings: settings, device: device)
+        var evaluator = Evaluator(settings: settings, device: device, group: group)
         let total = min(limit ?? ds.count, ds.count)
-        if !json { print("evaluating \(loaded.model.name) on \(total) \(ds.name) images: " + settings.summary) }
+        if !json && isMain {
+            print("evaluating \(loaded.model.name) on \(total) \(ds.name) images" + (group.map { " with \($0.size) processes" } ?? "")
+                + ": " + settings.summary)
+        }
         evaluator.progress = { done, n in
-            if !json && (done % 10 == 0 || done == n) { FileHandle.standardError.write(Data("\reval \(done)/\(n)".utf8)) }
+            if !json && isMain && (done % 10 == 0 || done == n) { FileHandle.standardError.write(Data("\reval \(done)/\(n)".utf8)) }
         }
         let metrics = try evaluator.evaluate(loaded.model, dataset: ds, limit: total)
+        try group?.shutdown()
+        guard isMain else { return }
         if !json { FileHandle.standardError.write(Data("\n".utf8)) }
         let data = metrics.json(classNames: ds.classes.names, protocol: settings.record)
         do {

@@ -27,21 +27,77 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long) var workers: Int?
     @Option(name: .long, help: "Validate every N iterations (0: never).") var evalInterval: Int?
     @Option(name: .long, help: "Use at most N validation images per evaluation.") var evalLimit: Int?
+    @Option(name: .long, help: "Start N worker processes on this machine (data-parallel; --batch is per process).")
+    var nprocPerNode: Int = 1
+    @Option(name: .long, help: "How workers started by another launcher find their rank: env (torchrun's variables) or slurm.")
+    var launcher: WorkerLauncher?
+    @Option(name: .long, help: "Seconds a collective waits for a stuck peer before failing (a dead peer fails at once).")
+    var distTimeout: Int = 1800
 
     func validate() throws {
         if let evalLimit, evalLimit <= 0 { throw ValidationError("--eval-limit must be positive") }
         if model == nil && config == nil { throw ValidationError("give --model (or a --config file that names the model)") }
+        guard (1...256).contains(nprocPerNode) else { throw ValidationError("--nproc-per-node must be within 1...256") }
+        guard distTimeout > 0 else { throw ValidationError("--dist-timeout must be positive") }
+        if let batch, batch <= 0 { throw ValidationError("--batch must be positive") }
     }
 
     func run() throws {
-        let cfg = try resolvedConfig()
+        if nprocPerNode > 1 {
+            // The launcher: the recipe's batch is split over the workers unless --batch (per process) is given.
+            var extra: [String] = []
+            if batch == nil {
+                let total = try resolvedConfig().batchSize
+                let perProcess = max(1, total / nprocPerNode)
+                print("launching \(nprocPerNode) workers, batch \(perProcess) per process (the recipe's \(total) in all)")
+                extra = ["--batch", "\(perProcess)"]
+            } else {
+                print("launching \(nprocPerNode) workers, batch \(batch!) per process")
+            }
+            let status = try LocalLauncher.run(arguments: LocalLauncher.workerArguments(CommandLine.arguments, extra: extra),
+                                               processes: nprocPerNode)
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
+        let environment = try DistributedEnvironment.detect(launcher: launcher?.environmentLauncher)
+        guard let environment, environment.isDistributed else { return try train(distributed: nil) }
+        do {
+            try train(distributed: environment)
+        } catch let code as ExitCode {
+            throw code
+        } catch {
+            throw RankFailure(rank: environment.rank, error: error)
+        }
+    }
+
+    func train(distributed environment: DistributedEnvironment?) throws {
+        var cfg = try resolvedConfig()
+        var run: DistributedRun? = nil
+        if let environment {
+            // One GPU per local rank; on the CPU every rank shares the cores.
+            var device = try Trainer.resolveDevice(cfg.device)
+            if case .cuda = device { device = .cuda(environment.localRank) }
+            cfg.device = device.description
+            run = try DistributedRun.start(environment, device: device, timeout: .seconds(distTimeout))
+        }
+        let isMain = run?.isMain ?? true
         let workDir = URL(fileURLWithPath: self.workDir ?? "runs/\(cfg.model)-\(cfg.dataset.kind.rawValue)")
         var options = Trainer.Options(workDir: workDir)
         options.resume = resume
         options.initialWeights = try loadFrom.map { try existingPath($0, "weights") }
         options.evalLimit = evalLimit
-        print("training \(cfg.model) on \(cfg.dataset.root) (\(cfg.dataset.kind.rawValue)) for \(cfg.iterations) iterations; work dir \(workDir.path)")
-        let summary = try Trainer(config: cfg, options: options, logger: cliLogger("train")).run()
+        options.distributed = run
+        if isMain {
+            print("training \(cfg.model) on \(cfg.dataset.root) (\(cfg.dataset.kind.rawValue)) for \(cfg.iterations) iterations; work dir \(workDir.path)")
+        }
+        var logger = cliLogger("train")
+        if !isMain { logger.logLevel = .warning }  // rank 0 reports; the others only warn
+        let summary = try Trainer(config: cfg, options: options, logger: logger).run()
+        try run?.group.shutdown()
+        guard isMain else {
+            if summary.interrupted { throw ExitCode(130) }
+            return
+        }
         if let m = summary.lastMetrics { print("last validation: " + m.summaryLine) }
         if let best = summary.best { print(String(format: "best mIoU %.2f at iteration %d", best.mIoU, best.iteration)) }
         print("checkpoint: \(summary.checkpoint.path)" + (summary.interrupted ? " (interrupted; continue with --resume)" : ""))
@@ -76,4 +132,26 @@ struct TrainCommand: ParsableCommand {
         try cfg.validate()
         return cfg
     }
+}
+
+/// `--launcher`: how a worker started by an external launcher reads its rank.
+enum WorkerLauncher: String, ExpressibleByArgument, CaseIterable {
+    /// torchrun's variables (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT).
+    case env
+    /// SLURM's (SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, the first host of SLURM_JOB_NODELIST).
+    case slurm
+
+    var environmentLauncher: DistributedEnvironment.Launcher {
+        switch self {
+        case .env: return .torchrun
+        case .slurm: return .slurm
+        }
+    }
+}
+
+/// A worker's failure, naming its rank (the launcher prints every worker's stderr).
+struct RankFailure: Error, CustomStringConvertible {
+    let rank: Int
+    let error: Error
+    var description: String { "rank \(rank): \(error)" }
 }

@@ -80,3 +80,12 @@ extension SegDataset {
                    reduceZeroLabel: on, mapInvalidToIgnore: mapInvalidToIgnore)
     }
 }
+
+extension SegDataset {
+    /// The first `count` samples (all when there are fewer).
+    public func prefix(_ count: Int) -> SegDataset {
+        guard count < samples.count else { return self }
+        return SegDataset(name: name, root: root, split: split, samples: Array(samples.prefix(max(count, 0))), classes: classes,
+                          ignoreIndex: ignoreIndex, reduceZeroLabel: reduceZeroLabel, mapInvalidToIgnore: mapInvalidToIgnore)
+    }
+}

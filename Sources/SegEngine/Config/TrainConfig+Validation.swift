@@ -11,6 +11,9 @@ extension TrainConfig {
         func check(_ ok: Bool, _ message: @autoclosure () -> String) { if !ok { out.append(message()) } }
 
         check(!model.isEmpty, "model: empty")
+        for (name, value) in [("dropout", modelOverrides.dropout), ("dropPath", modelOverrides.dropPath)] {
+            if let value { check(value >= 0 && value < 1, "model.\(name): expected a value in [0, 1), got \(value)") }
+        }
         if let n = dataset.numClasses {
             check(n > 0, "dataset.numClasses: must be positive, got \(n)")
             check(loss.ignoreIndex < 0 || n <= loss.ignoreIndex,

@@ -8,6 +8,8 @@ import Torch
 public struct TrainConfig: Codable, Equatable, Sendable {
     /// "lrformer-t", "segformer-b0", ...
     public var model: String
+    /// Stochastic layers switched off or rescaled for this run (written as `model: {name:, dropout:, dropPath:}`).
+    public var modelOverrides = ModelOverrides()
     public var dataset: DatasetConfig
     /// Optimizer steps in the whole run.
     public var iterations: Int
@@ -25,6 +27,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var seed: Int
     /// "auto", "cpu", "cuda", "cuda:1".
     public var device: String
+    /// Multi-process training: which BatchNorms use statistics over the global batch.
+    public var syncBatchNorm: SyncBatchNormScope = .official
     /// Data-loading workers.
     public var workers: Int
     public var augmentation: AugmentationConfig
@@ -55,7 +59,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, dataset, iterations, batchSize, cropSize, optimizer, schedule, gradClipMaxNorm, loss
-        case evalInterval, checkpointInterval, logInterval, seed, device, workers, augmentation, test
+        case evalInterval, checkpointInterval, logInterval, seed, device, syncBatchNorm, workers, augmentation, test
     }
 
     /// The learning rate of every optimizer step, from `schedule`, `optimizer.lr` and `iterations`.
@@ -78,7 +82,17 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// Overwrites the fields a (partial) file sets.
     mutating func merge(from decoder: Decoder) throws {
         let c = try decoder.configContainer(keyedBy: CodingKeys.self)
-        try c.merge(&model, .model)
+        if c.contains(.model) {
+            // `model: lrformer-t`, or `model: {name: lrformer-t, dropout: 0, dropPath: 0}` (any subset).
+            if let name = try? c.decode(String.self, forKey: .model) {
+                model = name
+            } else {
+                let section = try c.decode(ModelSection.self, forKey: .model)
+                if let name = section.name { model = name }
+                if c.containsModelKey("dropout") { modelOverrides.dropout = section.dropout }
+                if c.containsModelKey("dropPath") { modelOverrides.dropPath = section.dropPath }
+            }
+        }
         try c.merge(&dataset, .dataset)
         try c.merge(&iterations, .iterations)
         try c.merge(&batchSize, .batchSize)
@@ -92,6 +106,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try c.merge(&logInterval, .logInterval)
         try c.merge(&seed, .seed)
         try c.merge(&device, .device)
+        try c.merge(&syncBatchNorm, .syncBatchNorm)
         try c.merge(&workers, .workers)
         try c.merge(&augmentation, .augmentation)
         try c.merge(&test, .test)
@@ -110,7 +125,11 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(model, forKey: .model)
+        if modelOverrides == ModelOverrides() {
+            try c.encode(model, forKey: .model)
+        } else {
+            try c.encode(ModelSection(name: model, dropout: modelOverrides.dropout, dropPath: modelOverrides.dropPath), forKey: .model)
+        }
         try c.encode(dataset, forKey: .dataset)
         try c.encode(iterations, forKey: .iterations)
         try c.encode(batchSize, forKey: .batchSize)
@@ -124,6 +143,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try c.encode(logInterval, forKey: .logInterval)
         try c.encode(seed, forKey: .seed)
         try c.encode(device, forKey: .device)
+        try c.encode(syncBatchNorm, forKey: .syncBatchNorm)
         try c.encode(workers, forKey: .workers)
         try c.encode(augmentation, forKey: .augmentation)
         try c.encode(test, forKey: .test)
@@ -138,8 +158,68 @@ struct PresetSelection {
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: AnyCodingKey.self)
-        model = try? c.decode(String.self, forKey: AnyCodingKey(stringValue: "model"))
+        let key = AnyCodingKey(stringValue: "model")
+        model = (try? c.decode(String.self, forKey: key)) ?? (try? c.decode(ModelSection.self, forKey: key))?.name
         let datasetSection = try? c.nestedContainer(keyedBy: AnyCodingKey.self, forKey: AnyCodingKey(stringValue: "dataset"))
         dataset = try? datasetSection?.decode(DatasetKind.self, forKey: AnyCodingKey(stringValue: "kind"))
     }
+}
+
+/// What a config may change about the model beyond its name: 0 switches dropout / stochastic depth off (e.g. to
+/// compare runs exactly), another value sets dropout or the largest drop-path rate; nil keeps the model's own.
+public struct ModelOverrides: Codable, Equatable, Sendable {
+    public var dropout: Double?
+    public var dropPath: Double?
+
+    public init(dropout: Double? = nil, dropPath: Double? = nil) {
+        self.dropout = dropout
+        self.dropPath = dropPath
+    }
+}
+
+/// The object form of `model` in a config file.
+struct ModelSection: Codable {
+    var name: String?
+    var dropout: Double?
+    var dropPath: Double?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, dropout, dropPath }
+
+    init(name: String?, dropout: Double?, dropPath: Double?) {
+        self.name = name
+        self.dropout = dropout
+        self.dropPath = dropPath
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.configContainer(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        dropout = try c.decodeIfPresent(Double.self, forKey: .dropout)
+        dropPath = try c.decodeIfPresent(Double.self, forKey: .dropPath)
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(dropout, forKey: .dropout)
+        try c.encode(dropPath, forKey: .dropPath)
+    }
+}
+
+extension KeyedDecodingContainer where Key == TrainConfig.CodingKeys {
+    /// Whether the `model` object of this container sets `key` (null included).
+    func containsModelKey(_ key: String) -> Bool {
+        guard let nested = try? nestedContainer(keyedBy: AnyCodingKey.self, forKey: .model) else { return false }
+        return nested.contains(AnyCodingKey(stringValue: key))
+    }
+}
+
+/// Which BatchNorm layers a multi-process run synchronises.
+public enum SyncBatchNormScope: String, ConfigChoice {
+    /// Those the family's official configs mark SyncBN.
+    case official
+    /// Every BatchNorm (then N processes of batch b train exactly as one process of batch N x b).
+    case all
+    /// None: per-process statistics.
+    case none
 }

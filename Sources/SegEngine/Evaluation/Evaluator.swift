@@ -12,11 +12,15 @@ public struct Evaluator {
     public var workers: Int = 2
     /// Called after each image with (done, total).
     public var progress: ((Int, Int) -> Void)? = nil
+    /// In a multi-process run each rank evaluates its shard of the images and the confusion matrices are summed over
+    /// ranks (mmseg's distributed evaluation), so every rank gets the metrics of the whole split.
+    public var group: ProcessGroup? = nil
 
-    public init(settings: EvaluationSettings, device: Device = .cpu, workers: Int = 2) {
+    public init(settings: EvaluationSettings, device: Device = .cpu, workers: Int = 2, group: ProcessGroup? = nil) {
         self.settings = settings
         self.device = device
         self.workers = workers
+        self.group = group
     }
 
     public func evaluate(_ model: any SegmentationModel, dataset: SegDataset, limit: Int? = nil) throws -> SegMetrics {
@@ -26,8 +30,10 @@ public struct Evaluator {
         defer { model.train(wasTraining) }
         var matrix = ConfusionMatrix(numClasses: dataset.numClasses)
         let pipeline = settings.pipeline
-        let loader = EvalLoader(dataset: dataset, pipeline: pipeline, workers: workers)
-        let total = min(limit ?? dataset.count, dataset.count)
+        let images = limit.map { dataset.prefix($0) } ?? dataset
+        let shard = try group.map { try SampleShard(rank: $0.rank, count: $0.size) } ?? .whole
+        let loader = EvalLoader(dataset: images, pipeline: pipeline, workers: workers, shard: shard)
+        let total = loader.count
         var done = 0
         while done < total, let sample = try loader.next() {
             let prediction = try Torch.inferenceMode { try predict(model, sample: sample, pipeline: pipeline) }
@@ -35,6 +41,7 @@ public struct Evaluator {
             done += 1
             progress?(done, total)
         }
+        if let group { matrix = try matrix.summed(over: group) }
         return SegMetrics(matrix, classNames: dataset.classes.names)
     }
 

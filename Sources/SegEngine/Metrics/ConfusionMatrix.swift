@@ -1,3 +1,5 @@
+import Torch
+
 // Pixel counts accumulated over a whole dataset (mmseg sums areas over all images, it never averages
 // per-image scores). Rows are ground-truth classes, columns predicted classes.
 
@@ -134,5 +136,22 @@ public struct ConfusionMatrix: Sendable, Equatable {
             predOnUnknown[c] &+= other.predOnUnknown[c]
             labelOnInvalid[c] &+= other.labelOnInvalid[c]
         }
+    }
+}
+
+extension ConfusionMatrix {
+    /// Every count summed over the ranks of `group` (one int64 all-reduce): the matrix of all ranks' images.
+    func summed(over group: ProcessGroup) throws -> ConfusionMatrix {
+        let flat = storage + [ignored, unknownLabels, invalidPredictions] + predOnUnknown + labelOnInvalid
+        let t = Tensor(flat, shape: [flat.count])
+        try group.allReduce(t, op: .sum)
+        let total = try t.checked.toArray(Int64.self)
+        var out = ConfusionMatrix(numClasses: numClasses)
+        let n = numClasses * numClasses
+        out.storage = Array(total[0..<n])
+        (out.ignored, out.unknownLabels, out.invalidPredictions) = (total[n], total[n + 1], total[n + 2])
+        out.predOnUnknown = Array(total[(n + 3)..<(n + 3 + numClasses)])
+        out.labelOnInvalid = Array(total[(n + 3 + numClasses)...])
+        return out
     }
 }

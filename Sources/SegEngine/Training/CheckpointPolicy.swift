@@ -15,9 +15,13 @@ final class CheckpointPolicy {
     /// The newest checkpoint whose weights have given a finite loss.
     private(set) var good: URL?
 
-    init(dir: URL, interval: Int, iterations: Int, resumedFrom: TrainingCheckpoint?, start: Int,
+    /// false on the ranks other than 0 of a multi-process run: they keep the bookkeeping but write nothing.
+    let writes: Bool
+
+    init(dir: URL, interval: Int, iterations: Int, resumedFrom: TrainingCheckpoint?, start: Int, writes: Bool = true,
          save: @escaping (_ name: String, _ iteration: Int) throws -> TrainingCheckpoint) {
         self.dir = dir
+        self.writes = writes
         self.interval = interval
         self.iterations = iterations
         self.save = save
@@ -31,14 +35,14 @@ final class CheckpointPolicy {
     @discardableResult
     func saveIteration(_ iteration: Int) throws -> URL {
         if let last, lastIteration == iteration { return last }
-        let folder = try save("iter_\(iteration)", iteration).folder
+        let folder = writes ? try save("iter_\(iteration)", iteration).folder : dir.appendingPathComponent("iter_\(iteration)")
         last = folder
         lastIteration = iteration
         return folder
     }
 
     func saveBest(_ iteration: Int) throws {
-        _ = try save("best", iteration)
+        if writes { _ = try save("best", iteration) }
     }
 
     /// The weights after `iteration` steps gave a finite loss: their checkpoint is good, older ones can go.
@@ -49,6 +53,7 @@ final class CheckpointPolicy {
     }
 
     func prune(keeping keep: URL) {
+        guard writes else { return }
         let fm = FileManager.default
         for n in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where n.hasPrefix("iter_") && n != keep.lastPathComponent {
             try? fm.removeItem(at: dir.appendingPathComponent(n))
@@ -60,7 +65,7 @@ final class CheckpointPolicy {
     func nonFiniteLoss(_ value: Double, after iteration: Int) -> EngineError {
         let fm = FileManager.default
         var note = ""
-        if let bad = last, lastIteration == iteration {
+        if writes, let bad = last, lastIteration == iteration {
             let aside = dir.appendingPathComponent("nonfinite_" + bad.lastPathComponent)
             try? fm.removeItem(at: aside)
             if (try? fm.moveItem(at: bad, to: aside)) != nil {

@@ -17,6 +17,8 @@ public final class Trainer {
         /// Limit on validation images per evaluation (nil: all).
         public var evalLimit: Int? = nil
         public var quiet = false
+        /// This process's place in a multi-process run (nil: one process).
+        public var distributed: DistributedRun? = nil
         public init(workDir: URL) { self.workDir = workDir }
     }
 
@@ -33,7 +35,8 @@ public final class Trainer {
     public let config: TrainConfig
     public let options: Options
     public let logger: Logger
-    public var hooks: TrainingHooks = PlainTrainingHooks()
+    /// Mixed precision plugs in here; in a multi-process run the data-parallel hooks do the backward.
+    public var hooks: TrainingHooks? = nil
 
     public init(config: TrainConfig, options: Options, logger: Logger = Logger(label: "swiftseg.train")) throws {
         try config.validate()
@@ -50,17 +53,23 @@ public final class Trainer {
     }
 
     public func run() throws -> Summary {
-        if config.schedule.warmupIters >= config.iterations && config.schedule.policy != .step {
+        let distributed = options.distributed
+        let isMain = distributed?.isMain ?? true
+        if isMain && config.schedule.warmupIters >= config.iterations && config.schedule.policy != .step {
             logger.notice("note: the \(config.schedule.warmupIters)-iteration warm-up is longer than the run (\(config.iterations)); it is cut short, as mmengine does")
         }
-        let setup = try TrainingSetup.prepare(config, options, hooks: hooks, logger: logger)
+        let setup = try TrainingSetup.prepare(config, options, logger: logger)
         defer { setup.loader.stop() }
+        let hooks: TrainingHooks = try distributed.map { try DistributedTrainingHooks(model: setup.model, group: $0.group) }
+            ?? self.hooks ?? PlainTrainingHooks()
+        try hooks.restore(checkpointState: setup.hooksState)
         let step = TrainingStep(model: setup.model, loss: setup.family.loss,
                                 lossOptions: LossOptions(ignoreIndex: config.loss.ignoreIndex, avgNonIgnore: config.loss.avgNonIgnore),
                                 optimizer: setup.optimizer, schedule: config.lrSchedule, gradClipMaxNorm: config.gradClipMaxNorm,
                                 hooks: hooks, device: setup.device, seed: config.seed)
-        let log = try TrainingLog(workDir: options.workDir, iterations: config.iterations, logInterval: config.logInterval,
-                                  resumeAt: options.resume ? setup.start : nil, quiet: options.quiet, logger: logger)
+        // Rank 0 writes the log, the curves and the checkpoints; the other ranks only train and evaluate their shards.
+        let log = try isMain ? TrainingLog(workDir: options.workDir, iterations: config.iterations, logInterval: config.logInterval,
+                                            resumeAt: options.resume ? setup.start : nil, quiet: options.quiet, logger: logger) : nil
         var best = setup.best
         func state(_ iteration: Int) -> TrainingCheckpoint.State {
             TrainingCheckpoint.State(iteration: iteration, seed: config.seed, bestMIoU: best?.mIoU, bestIteration: best?.iteration,
@@ -68,12 +77,13 @@ public final class Trainer {
                                      classes: setup.trainSet.classes.names)
         }
         let checkpoints = CheckpointPolicy(dir: checkpointDir, interval: config.checkpointInterval, iterations: config.iterations,
-                                           resumedFrom: setup.resumedFrom, start: setup.start) { name, iteration in
+                                           resumedFrom: setup.resumedFrom, start: setup.start, writes: isMain) { name, iteration in
             try TrainingCheckpoint.save(to: self.checkpointDir, name: name, model: setup.model, optimizer: setup.optimizer,
                                         state: state(iteration))
         }
         let evaluator = try setup.valSet.map { _ in
-            Evaluator(settings: try EvaluationSettings.training(config), device: setup.device, workers: config.workers)
+            Evaluator(settings: try EvaluationSettings.training(config), device: setup.device, workers: config.workers,
+                      group: distributed?.group)
         }
 
         InterruptFlag.install()
@@ -83,23 +93,30 @@ public final class Trainer {
         var interrupted = false
         var iteration = setup.start
         while iteration < config.iterations {
-            if InterruptFlag.isRaised {
-                logger.info("interrupted: saving a checkpoint at iteration \(iteration)")
+            // Every rank stops at the same iteration, whichever of them saw Ctrl-C.
+            let stop = try distributed.map { try $0.anyRank(InterruptFlag.isRaised) } ?? InterruptFlag.isRaised
+            if stop {
+                if isMain { logger.info("interrupted: saving a checkpoint at iteration \(iteration)") }
                 try checkpoints.saveIteration(iteration)
                 interrupted = true
                 break
             }
-            let result = try step.run(try setup.loader.next(), iteration: iteration)
-            guard result.loss.isFinite else { throw checkpoints.nonFiniteLoss(result.loss, after: iteration) }
+            let batch = try setup.loader.next()
+            let result = try step.run(batch, iteration: iteration)
+            // The logged loss is the mean over ranks, so every rank takes the same decision on a non-finite one.
+            let loss = try distributed.map { try $0.mean(result.loss) } ?? result.loss
+            guard loss.isFinite else { throw checkpoints.nonFiniteLoss(loss, after: iteration) }
             checkpoints.lossWasFinite(after: iteration)
             iteration += 1
-            lastLoss = result.loss
-            try log.step(iteration, of: config.iterations, start: setup.start, loss: result.loss, terms: result.terms,
-                         lr: setup.optimizer.groups.first?.lr ?? 0)
+            lastLoss = loss
+            let logged = iteration % config.logInterval == 0 || iteration == config.iterations || iteration == setup.start + 1
+            let samples = try logged ? distributed.map { try $0.gather(batch.indices) } : nil
+            try log?.step(iteration, of: config.iterations, start: setup.start, loss: loss, terms: result.terms,
+                          lr: setup.optimizer.groups.first?.lr ?? 0, samples: samples)
 
             // Save before evaluating: a failing evaluation never costs the weights.
             if checkpoints.isDue(iteration) { try checkpoints.saveIteration(iteration) }
-            if let evaluator, let valSet = setup.valSet,
+            if let evaluator, let valSet = setup.valSet, config.evalInterval > 0,
                iteration % config.evalInterval == 0 || iteration == config.iterations {
                 let metrics: SegMetrics
                 do {
@@ -110,15 +127,17 @@ public final class Trainer {
                         + "continue with --resume once the cause is fixed")
                 }
                 lastMetrics = metrics
-                try log.evaluation(iteration, metrics: metrics)
+                try log?.evaluation(iteration, metrics: metrics)
                 if metrics.mIoU.isFinite && (best == nil || metrics.mIoU * 100 > best!.mIoU) {
                     best = (metrics.mIoU * 100, iteration)
                     try checkpoints.saveBest(iteration)
                 }
             }
         }
-        try log.finish()
+        try log?.finish()
         if let c = checkpoints.last { checkpoints.prune(keeping: c) }
+        // No rank leaves before rank 0 has written its last checkpoint.
+        try distributed?.group.barrier()
         let bestURL = checkpointDir.appendingPathComponent("best")
         return Summary(iterations: iteration, finalLoss: lastLoss, best: best, lastMetrics: lastMetrics,
                        checkpoint: checkpoints.last ?? checkpointDir,

@@ -8,6 +8,9 @@ import Torch
 public protocol TrainingHooks: AnyObject {
     /// Runs the forward pass and the loss.
     func forward<T>(_ body: () throws -> T) throws -> T
+    /// Whether every process's loss is finite (one process: its own), decided before any backward so that all
+    /// processes step or none does.
+    func allFinite(_ local: Bool) throws -> Bool
     /// Back-propagates the loss.
     func backward(_ loss: Tensor) throws
     /// After backward, before clipping: returns false to skip this optimiser step.
@@ -23,6 +26,7 @@ public protocol TrainingHooks: AnyObject {
 public final class PlainTrainingHooks: TrainingHooks {
     public init() {}
     public func forward<T>(_ body: () throws -> T) throws -> T { try body() }
+    public func allFinite(_ local: Bool) throws -> Bool { local }
     public func backward(_ loss: Tensor) throws { try loss.checked.backward() }
     public func prepareStep(_ optimizer: Optimizer) throws -> Bool { true }
     public func finishStep(stepped: Bool) throws {}

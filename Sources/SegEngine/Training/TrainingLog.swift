@@ -27,14 +27,17 @@ final class TrainingLog {
     }
 
     /// After step `iteration` (1-based count of steps done).
-    func step(_ iteration: Int, of total: Int, start: Int, loss: Double, terms: [(String, Double)], lr: Double) throws {
+    /// `samples`: in a multi-process run, each rank's data set indices of this step.
+    func step(_ iteration: Int, of total: Int, start: Int, loss: Double, terms: [(String, Double)], lr: Double,
+              samples: [[Int]]? = nil) throws {
         progress.record(iteration: iteration, time: Date().timeIntervalSince(started))
         curves.add(iteration: iteration, loss: loss, lr: lr)
         if iteration % logInterval == 0 || iteration == total || iteration == start + 1 {
             let extra = terms.count > 1 ? terms.map { ($0.0, String(format: "%.4f", $0.1)) } : []
             if !quiet { logger.info("\(progress.line(iteration: iteration, loss: loss, lr: lr, extra: extra))") }
             try jsonl.append(encoding: LogEntry(iteration: iteration, loss: loss, lr: lr,
-                                                terms: terms.count > 1 ? Dictionary(uniqueKeysWithValues: terms) : nil))
+                                                terms: terms.count > 1 ? Dictionary(uniqueKeysWithValues: terms) : nil,
+                                                samplesPerRank: samples))
         }
         if iteration % logInterval == 0 || iteration == total { try curves.write(workDir) }
     }
@@ -69,6 +72,7 @@ struct LogEntry: Encodable {
     var loss: Double? = nil
     var lr: Double? = nil
     var terms: [String: Double]? = nil
+    var samplesPerRank: [[Int]]? = nil
     var mIoU: Double? = nil
     var mAcc: Double? = nil
     var aAcc: Double? = nil

@@ -19,10 +19,15 @@ struct TrainingSetup {
     let start: Int
     let best: (mIoU: Double, iteration: Int)?
     let resumedFrom: TrainingCheckpoint?
+    /// The hooks' state saved in the resumed checkpoint (the fp16 gradient scaler's).
+    let hooksState: [String: Double]
 
-    static func prepare(_ config: TrainConfig, _ options: Trainer.Options, hooks: TrainingHooks, logger: Logger) throws -> TrainingSetup {
-        try createWorkDir(options.workDir)
-        try config.save(to: options.workDir.appendingPathComponent("config.json"))
+    static func prepare(_ config: TrainConfig, _ options: Trainer.Options, logger: Logger) throws -> TrainingSetup {
+        let distributed = options.distributed
+        if distributed?.isMain ?? true {
+            try createWorkDir(options.workDir)
+            try config.save(to: options.workDir.appendingPathComponent("config.json"))
+        }
 
         let device = try Trainer.resolveDevice(config.device)
         let family = try ModelRegistry.family(of: config.model)
@@ -30,17 +35,31 @@ struct TrainingSetup {
             throw EngineError("cropSize: \(problem)")
         }
         let trainSet = try DataSetup.dataset(config, split: .train)
+        // Every rank checks the split (it evaluates a shard of it); only rank 0 says so.
         let valSet = try validationSet(config, workers: config.workers, logger: logger)
 
         // The initial weights are a function of the seed too, so that two runs of one config are the same run.
         Torch.manualSeed(UInt64(config.seed))
         let model = try ModelRegistry.segmentation(config.model, numClasses: trainSet.numClasses)
+        model.overrideStochasticRates(dropout: config.modelOverrides.dropout, dropPath: config.modelOverrides.dropPath)
         if let w = options.initialWeights {
             let load = try ModelRegistry.load(WeightsFile.read(w).tensors, into: model, modelName: config.model, strict: false,
                                               source: w.path)
             logger.info("loaded \(w.lastPathComponent) (fine-tuning, not a resume): \(load.report.summary())")
         }
         model.to(device: device).train()
+        if let distributed {
+            // The BatchNorms the official configs mark SyncBN (or all of them, or none, as the config says).
+            let prefixes = family.syncBatchNormPrefixes
+            let synced = model.useSyncBatchNorm(distributed.group) { name in
+                switch config.syncBatchNorm {
+                case .official: return prefixes.contains { name.hasPrefix($0) }
+                case .all: return true
+                case .none: return false
+                }
+            }
+            if distributed.isMain { logger.info("data parallel over \(distributed.worldSize) processes; \(synced) BatchNorm layers synchronised") }
+        }
         let optimizer = makeOptimizer(config, model: model)
 
         // Resume: model, optimiser, iteration, best score. Data order and dropout RNG are functions of
@@ -48,22 +67,25 @@ struct TrainingSetup {
         var start = 0
         var best: (mIoU: Double, iteration: Int)? = nil
         var resumedFrom: TrainingCheckpoint? = nil
+        var hooksState: [String: Double] = [:]
         if options.resume {
             let dir = options.workDir.appendingPathComponent("checkpoints")
             guard let ckpt = TrainingCheckpoint.latest(in: dir) else {
                 throw EngineError("--resume: no checkpoint in \(dir.path)")
             }
             let state = try ckpt.restore(model: model, optimizer: optimizer)
-            try hooks.restore(checkpointState: state.hooksState ?? [:])
+            hooksState = state.hooksState ?? [:]
             start = state.iteration
             if let m = state.bestMIoU, let i = state.bestIteration { best = (m, i) }
             resumedFrom = ckpt
-            logger.info("resumed from \(ckpt.folder.path) at iteration \(start)")
+            if distributed?.isMain ?? true { logger.info("resumed from \(ckpt.folder.path) at iteration \(start)") }
         }
+        // Each rank reads its own part of every global batch (mmengine's sampler: a function of seed and iteration).
+        let shard = try distributed.map { try SampleShard(rank: $0.rank, count: $0.worldSize) } ?? .whole
         let loader = try BatchLoader(dataset: trainSet, pipeline: DataSetup.trainPipeline(config), batchSize: config.batchSize,
-                                     seed: UInt64(config.seed), workers: config.workers, startBatch: start)
+                                     seed: UInt64(config.seed), workers: config.workers, startBatch: start, shard: shard)
         return TrainingSetup(device: device, family: family, model: model, optimizer: optimizer, trainSet: trainSet, valSet: valSet,
-                             loader: loader, start: start, best: best, resumedFrom: resumedFrom)
+                             loader: loader, start: start, best: best, resumedFrom: resumedFrom, hooksState: hooksState)
     }
 
     static func createWorkDir(_ dir: URL) throws {

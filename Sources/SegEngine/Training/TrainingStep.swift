@@ -31,7 +31,7 @@ struct TrainingStep {
         let value = try hooks.forward { try guardedForward { loss(model.trainingOutputs(x), labels: y, options: lossOptions) } }
         let total = try value.total.checked.item()
         let terms = try value.terms.map { ($0.name, try $0.value.checked.item()) }
-        guard total.isFinite else { return Result(loss: total, terms: terms, stepped: false) }
+        guard try hooks.allFinite(total.isFinite) else { return Result(loss: total.isFinite ? .nan : total, terms: terms, stepped: false) }
         optimizer.zeroGrad()
         try hooks.backward(value.total)
         let stepped = try hooks.prepareStep(optimizer)

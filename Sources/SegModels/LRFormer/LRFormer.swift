@@ -68,7 +68,7 @@ final class LRFormerStem: Module {
 
 /// One encoder block on tokens B,N,C of an H x W map:
 /// x = pre_norm(x); x = x + cpe(x); x = x + ls1·LRSA(norm1(x)); x = x + ls2·IRB(norm2(x)).
-final class LRFormerBlock: Module {
+final class LRFormerBlock: Module, StochasticLayer {
     let preNorm: BatchNorm2d?
     let norm1: LayerNorm
     let attn: LowResolutionAttention
@@ -77,7 +77,9 @@ final class LRFormerBlock: Module {
     let cpe: Conv2d
     let layerScale1: Tensor?
     let layerScale2: Tensor?
-    let dropPath: Double
+    var dropPath: Double
+    var rate: Double { get { dropPath } set { dropPath = newValue } }
+    var isDropPath: Bool { true }
 
     init(dim: Int, heads: Int, mlpRatio: Int, querySize: Int, pyramid: [Int], layerScale: Bool, preNorm: Bool, dropPath: Double) {
         self.preNorm = preNorm ? BatchNorm2d(dim) : nil

@@ -56,6 +56,8 @@ extension ModelFamily {
             }
             return Official(r, source: "yuhuan-wu/LRFormer configs_local/lrformer/\(variant)-160k_ade20k.py (optim_wrapper, param_scheduler)")
         },
+        // norm_cfg = dict(type='SyncBN') is given to the decode head only; the stem's BatchNorms stay per process.
+        syncBatchNormPrefixes: ["decode_head."],
         flopReferences: lrformerFlops,
         officialTimings: lrformerTimings)
 }

@@ -4,12 +4,12 @@ import Torch
 /// x = norm0(x + MSDeformAttn(x + pos)); x = norm1(x + FFN(x)).
 final class DeformableEncoderLayer: Module {
     let selfAttn: MultiScaleDeformableAttention
-    let ffn: TransformerFFN
+    let ffn: MMCVFeedForward
     let norms: ModuleList<LayerNorm>
 
     init(dim: Int, heads: Int, levels: Int, points: Int, ffnHidden: Int) {
         selfAttn = MultiScaleDeformableAttention(dim: dim, heads: heads, levels: levels, points: points)
-        ffn = TransformerFFN(dim: dim, hidden: ffnHidden)
+        ffn = MMCVFeedForward(dim: dim, hidden: ffnHidden, activation: ReLU())
         norms = ModuleList([LayerNorm(dim), LayerNorm(dim)])
         super.init()
         register(modules: ("self_attn", selfAttn), ("ffn", ffn), ("norms", norms))

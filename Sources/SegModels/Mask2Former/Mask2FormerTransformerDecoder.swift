@@ -6,13 +6,13 @@ import Torch
 final class Mask2FormerDecoderLayer: Module {
     let selfAttn: PositionalAttention
     let crossAttn: PositionalAttention
-    let ffn: TransformerFFN
+    let ffn: MMCVFeedForward
     let norms: ModuleList<LayerNorm>
 
     init(dim: Int, heads: Int, ffnHidden: Int) {
         selfAttn = PositionalAttention(dim: dim, heads: heads)
         crossAttn = PositionalAttention(dim: dim, heads: heads)
-        ffn = TransformerFFN(dim: dim, hidden: ffnHidden)
+        ffn = MMCVFeedForward(dim: dim, hidden: ffnHidden, activation: ReLU())
         norms = ModuleList((0..<3).map { _ in LayerNorm(dim) })
         super.init()
         register(modules: ("self_attn", selfAttn), ("cross_attn", crossAttn), ("ffn", ffn), ("norms", norms))

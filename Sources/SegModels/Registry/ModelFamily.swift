@@ -20,6 +20,9 @@ public struct ModelFamily: Sendable {
     public let keyMaps: [CheckpointKeyMap]
     /// A self-describing checkpoint folder (a Hugging Face `config.json` + weights): model and class names.
     public let loadFolder: (@Sendable (URL) throws -> (model: any SegmentationModel, classNames: [String]))?
+    /// State-dict prefixes of the BatchNorms its official configs make SyncBN (`norm_cfg=dict(type='SyncBN')`), e.g.
+    /// the decode head's; the others stay per-process BatchNorm in multi-process training, as upstream.
+    public let syncBatchNormPrefixes: [String]
     /// Published FLOPs and official CPU timings, for the comparison columns of `flops` and `bench`.
     public let flopReferences: [FlopReference]
     public let officialTimings: [OfficialTiming]
@@ -29,7 +32,7 @@ public struct ModelFamily: Sendable {
                 recipe: @escaping @Sendable (BenchmarkDataset, String) -> Official<TrainingRecipe>,
                 loss: SegmentationLoss = .pixelCrossEntropy, keyMaps: [CheckpointKeyMap] = [],
                 loadFolder: (@Sendable (URL) throws -> (model: any SegmentationModel, classNames: [String]))? = nil,
-                flopReferences: [FlopReference] = [], officialTimings: [OfficialTiming] = []) {
+                syncBatchNormPrefixes: [String] = [], flopReferences: [FlopReference] = [], officialTimings: [OfficialTiming] = []) {
         self.name = name
         self.title = title
         self.reference = reference
@@ -40,6 +43,7 @@ public struct ModelFamily: Sendable {
         self.loss = loss
         self.keyMaps = keyMaps
         self.loadFolder = loadFolder
+        self.syncBatchNormPrefixes = syncBatchNormPrefixes
         self.flopReferences = flopReferences
         self.officialTimings = officialTimings
     }

@@ -192,12 +192,14 @@ final class MixFFN: Module {
 
 /// One MiT block on tokens B,N,C of an H x W map (HF `SegformerLayer`):
 /// x = x + attention(LN1(x)); x = x + MixFFN(LN2(x)), each branch with stochastic depth.
-final class MixTransformerBlock: Module {
+final class MixTransformerBlock: Module, StochasticLayer {
     let layerNorm1: LayerNorm
     let attention: EfficientSelfAttention
     let layerNorm2: LayerNorm
     let mlp: MixFFN
-    let dropPath: Double
+    var dropPath: Double
+    var rate: Double { get { dropPath } set { dropPath = newValue } }
+    var isDropPath: Bool { true }
 
     init(dim: Int, heads: Int, srRatio: Int, mlpRatio: Int, dropPath: Double) {
         layerNorm1 = LayerNorm(dim)

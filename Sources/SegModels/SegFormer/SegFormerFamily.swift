@@ -45,6 +45,8 @@ extension ModelFamily {
             let (model, names) = try SegFormerSegmentation.load(checkpointFolder: folder)
             return (model, names)
         },
+        // norm_cfg = dict(type='SyncBN') is given to the decode head only; the stem's BatchNorms stay per process.
+        syncBatchNormPrefixes: ["decode_head."],
         flopReferences: segformerFlops,
         officialTimings: segformerTimings)
 }

@@ -136,22 +136,50 @@ public final class BatchNorm2d: Module {
     }
 }
 
-public final class Dropout: Module {
-    public let p: Double
+/// A layer whose randomness a training config can switch off or rescale (`model.dropout`, `model.dropPath`).
+public protocol StochasticLayer: AnyObject {
+    /// Drop probability.
+    var rate: Double { get set }
+    /// true: stochastic depth (a residual branch dropped per sample); false: element or channel dropout.
+    var isDropPath: Bool { get }
+}
+
+extension Module {
+    /// Sets every dropout probability to `dropout`, and rescales the stochastic-depth rates so that the largest is
+    /// `dropPath` (the linear rise over the blocks is kept; 0 turns it off). nil leaves that kind as built.
+    public func overrideStochasticRates(dropout: Double?, dropPath: Double?) {
+        let layers = namedModules().compactMap { $0.1 as? StochasticLayer }
+        if let dropout { for l in layers where !l.isDropPath { l.rate = dropout } }
+        if let dropPath {
+            let depth = layers.filter(\.isDropPath)
+            let largest = depth.map(\.rate).max() ?? 0
+            for l in depth { l.rate = largest > 0 ? l.rate * dropPath / largest : dropPath }
+        }
+    }
+}
+
+public final class Dropout: Module, StochasticLayer {
+    public var p: Double
+    public var rate: Double { get { p } set { p = newValue } }
+    public var isDropPath: Bool { false }
     public init(_ p: Double = 0.5) { self.p = p; super.init() }
     public override func callAsFunction(_ x: Tensor) -> Tensor { F.dropout(x, p: p, training: isTraining) }
 }
 
 /// Zeroes whole channels of an NCHW map.
-public final class Dropout2d: Module {
-    public let p: Double
+public final class Dropout2d: Module, StochasticLayer {
+    public var p: Double
+    public var rate: Double { get { p } set { p = newValue } }
+    public var isDropPath: Bool { false }
     public init(_ p: Double = 0.5) { self.p = p; super.init() }
     public override func callAsFunction(_ x: Tensor) -> Tensor { F.dropout2d(x, p: p, training: isTraining) }
 }
 
 /// Stochastic depth on a residual branch.
-public final class DropPath: Module {
-    public let p: Double
+public final class DropPath: Module, StochasticLayer {
+    public var p: Double
+    public var rate: Double { get { p } set { p = newValue } }
+    public var isDropPath: Bool { true }
     public init(_ p: Double) { self.p = p; super.init() }
     public override func callAsFunction(_ x: Tensor) -> Tensor { F.dropPath(x, p: p, training: isTraining) }
 }
