@@ -51,10 +51,11 @@ extension TrainConfig {
             config.batchSize = 8
             config.cropSize = .square(256)
             config.augmentation.scale = scale
-            test.mode = .whole
+            // The family's inference mode, with windows that fit the small images (SegViT tests on square windows).
             test.scale = scale
-            test.slideCrop = .square(256)
-            test.slideStride = .square(171)
+            let window = min(test.slideCrop.height, test.slideCrop.width, 256)
+            test.slideCrop = .square(window)
+            test.slideStride = .square(max(1, window * 2 / 3))
             config.test = test
             config.evalInterval = 500
             config.checkpointInterval = 1_000

@@ -25,7 +25,17 @@ public enum SegmentationInference {
             guard stride.height <= crop.height, stride.width <= crop.width, stride.height > 0, stride.width > 0 else {
                 throw EngineError("slide stride \(stride) must be positive and no larger than the crop \(crop)")
             }
-            let window = Size2D(min(crop.height, input.height), min(crop.width, input.width))
+            var window = Size2D(min(crop.height, input.height), min(crop.width, input.width))
+            // A family that needs fixed-shape windows (square, multiples of a patch grid) gets an image smaller than the
+            // window padded up to it (with 0 after normalisation, as mmseg's data preprocessor pads), the padding cut off
+            // the logits again.
+            if window != crop, constraints.problem(with: window, model: model.name) != nil,
+               constraints.problem(with: crop, model: model.name) == nil {
+                let padded = x.pad([0, max(crop.width - input.width, 0), 0, max(crop.height - input.height, 0)])
+                window = crop
+                let out = try guardedForward { slide(model, padded, crop: crop, stride: stride) }
+                return out.slice(2, start: 0, end: input.height).slice(3, start: 0, end: input.width)
+            }
             if let problem = constraints.problem(with: window, model: model.name) { throw EngineError("slide window: \(problem)") }
             return try guardedForward { slide(model, x, crop: crop, stride: stride) }
         }
