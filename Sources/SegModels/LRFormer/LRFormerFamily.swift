@@ -41,7 +41,14 @@ extension ModelFamily {
             case .cityscapes:
                 break  // Resize (2048, 1024), slide 1024 / 768, as mmseg's Cityscapes configs.
             }
-            return Official(p, source: "yuhuan-wu/LRFormer configs_local/lrformer/\(large ? "lrformer-l" : "lrformer-s")-160k_ade20k.py test_pipeline")
+            switch dataset {
+            case .ade20k:
+                return Official(p, source: "yuhuan-wu/LRFormer configs_local/lrformer/\(large ? "lrformer-l" : "lrformer-s")-160k_ade20k.py test_pipeline")
+            case .cityscapes:
+                return Official(p, source: "no LRFormer config released for Cityscapes: the paper's slide 1024 protocol on mmseg's cityscapes.py")
+            case .cocoStuff:
+                return Official(p, source: "no LRFormer config released for COCO-Stuff: the ADE20K test pipeline (AlignResize /32) on coco-stuff164k.py")
+            }
         },
         recipe: { dataset, variant in
             var r = TrainingRecipe.mmsegDefaults(dataset)
@@ -54,7 +61,9 @@ extension ModelFamily {
                 r.cropSize = .square(640)
                 r.trainScale = ResizeScale(longSide: 2560, shortSide: 640)
             }
-            return Official(r, source: "yuhuan-wu/LRFormer configs_local/lrformer/\(variant)-160k_ade20k.py (optim_wrapper, param_scheduler)")
+            let file = dataset == .ade20k ? "configs_local/lrformer/\(variant)-160k_ade20k.py (optim_wrapper, param_scheduler)"
+                : "the ADE20K optim_wrapper on mmseg's \(dataset.rawValue) dataset and schedule (no released config)"
+            return Official(r, source: "yuhuan-wu/LRFormer " + file)
         },
         // norm_cfg = dict(type='SyncBN') is given to the decode head only; the stem's BatchNorms stay per process.
         syncBatchNormPrefixes: ["decode_head."],

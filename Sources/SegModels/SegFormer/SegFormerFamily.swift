@@ -24,9 +24,13 @@ extension ModelFamily {
                 p.slideCrop = .square(640)
                 p.slideStride = .square(427)
             }
-            let file = dataset == .cityscapes ? "segformer_mit-b0_8xb1-160k_cityscapes-1024x1024.py"
-                : "segformer_mit-b0_8xb2-160k_ade20k-512x512.py"
-            return Official(p, source: "open-mmlab/mmsegmentation 1.x configs/segformer/\(file) (test_pipeline, test_cfg)")
+            let file: String
+            switch dataset {
+            case .ade20k: file = "configs/segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py"
+            case .cityscapes: file = "configs/segformer/segformer_mit-b0_8xb1-160k_cityscapes-1024x1024.py"
+            case .cocoStuff: file = "configs/_base_/datasets/coco-stuff164k.py (no SegFormer config for it)"
+            }
+            return Official(p, source: "open-mmlab/mmsegmentation 1.x \(file) (test_pipeline, test_cfg)")
         },
         recipe: { dataset, variant in
             var r = TrainingRecipe.mmsegDefaults(dataset)
@@ -39,7 +43,13 @@ extension ModelFamily {
                 r.cropSize = .square(640)
                 r.trainScale = ResizeScale(longSide: 2048, shortSide: 640)
             }
-            return Official(r, source: "open-mmlab/mmsegmentation 1.x configs/segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py")
+            let file: String
+            switch dataset {
+            case .ade20k: file = "configs/segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py"
+            case .cityscapes: file = "configs/segformer/segformer_mit-b0_8xb1-160k_cityscapes-1024x1024.py"
+            case .cocoStuff: file = "no COCO-Stuff config: the ADE20K optimiser on configs/_base_/datasets/coco-stuff164k.py + schedule_80k.py"
+            }
+            return Official(r, source: "open-mmlab/mmsegmentation 1.x " + file)
         },
         loadFolder: { folder in
             let (model, names) = try SegFormerSegmentation.load(checkpointFolder: folder)
