@@ -116,6 +116,19 @@ at::Tensor var_meta(const at::Tensor &self, at::OptionalIntArrayRef dim, const s
 
 at::Tensor flip_meta(const at::Tensor &self, at::IntArrayRef) { return at::empty_like(self); }
 
+at::Tensor relu_meta(const at::Tensor &self) { return at::empty_like(self); }
+at::Tensor isnan_meta(const at::Tensor &self) { return at::empty_like(self, self.options().dtype(at::kBool)); }
+
+// Element-wise `out=` kernels: the result takes the (broadcast) input shape in the out tensor's dtype.
+at::Tensor &unary_out_meta(const at::Tensor &self, at::Tensor &out) {
+  out.resize_(self.sizes());
+  return out;
+}
+at::Tensor &binary_out_meta(const at::Tensor &self, const at::Tensor &other, at::Tensor &out) {
+  out.resize_(at::infer_size(self.sizes(), other.sizes()));
+  return out;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(aten, Meta, m) {
@@ -128,4 +141,10 @@ TORCH_LIBRARY_IMPL(aten, Meta, m) {
   m.impl("index_select", TORCH_FN(index_select_meta));
   m.impl("var.correction", TORCH_FN(var_meta));
   m.impl("flip", TORCH_FN(flip_meta));
+  m.impl("relu", TORCH_FN(relu_meta));
+  m.impl("isnan", TORCH_FN(isnan_meta));
+  m.impl("abs.out", TORCH_FN(unary_out_meta));
+  m.impl("logical_not.out", TORCH_FN(unary_out_meta));
+  m.impl("logical_and.out", TORCH_FN(binary_out_meta));
+  m.impl("logical_or.out", TORCH_FN(binary_out_meta));
 }

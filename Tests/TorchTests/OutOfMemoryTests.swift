@@ -125,6 +125,11 @@ struct OutOfMemoryTests {
             ("indexSelect", { x.indexSelect(1, Tensor([0, 2, 3] as [Int64])) }),
             ("variance", { x.variance([1, 3], keepDim: true) }),
             ("flip", { x.flip([2]) }),
+            ("relu", { F.relu(x) }),
+            ("abs", { x.abs() }),
+            ("isNaN", { x.isNaN() }),
+            ("isInf", { x.isInf() }),
+            ("logical", { (x .> 0).logicalNot() .& (x .< 1) .| (x .== 0) }),
             ("toArray", { Tensor(x.mean([0, 1]).toArray(Float.self), shape: [12, 10]) }),
         ]
         let real = ops.map { $0.1().shape }
