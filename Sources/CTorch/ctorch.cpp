@@ -36,9 +36,35 @@ at::Tensor compare(const std::string &n, const at::Tensor &a, const at::Tensor &
 }
 }  // namespace
 
+namespace ctorch {
+ts_error_kind classify(const c10::Error &e) {
+  if (dynamic_cast<const c10::OutOfMemoryError *>(&e)) return TS_ERROR_OUT_OF_MEMORY;
+  if (dynamic_cast<const c10::AcceleratorError *>(&e)) return TS_ERROR_DEVICE;
+  if (dynamic_cast<const c10::IndexError *>(&e) || dynamic_cast<const c10::ValueError *>(&e) ||
+      dynamic_cast<const c10::TypeError *>(&e))
+    return TS_ERROR_VALUE;
+  const std::string &m = e.msg();
+  auto has = [&](const char *s) { return m.find(s) != std::string::npos; };
+  if (has("DefaultCPUAllocator: can't allocate memory") || has("DefaultCPUAllocator: not enough memory") ||
+      has("CUDA out of memory"))
+    return TS_ERROR_OUT_OF_MEMORY;
+  if (has("Cannot access accelerator device when none is available") || has("Expected all tensors to be on the same device") ||
+      has("CUDA error:") || has("no CUDA GPUs are available") || has("Found no NVIDIA driver"))
+    return TS_ERROR_DEVICE;
+  return TS_ERROR_OTHER;
+}
+}  // namespace ctorch
+
 extern "C" {
 
-void ts_error_free(ts_error err) { std::free(err); }
+ts_error_kind ts_error_get_kind(ts_error err) { return err->kind; }
+const char *ts_error_message(ts_error err) { return err->message; }
+void ts_error_free(ts_error err) {
+  if (err == nullptr) return;
+  std::free(err->message);
+  delete err;
+}
+void ts_string_free(char *s) { std::free(s); }
 void ts_free(ts_tensor t) { delete t; }
 
 // ---- library ----
@@ -85,8 +111,6 @@ int ts_cuda_device_count(void) {
   }
 }
 ts_error ts_cuda_synchronize(int device) { TS_TRY at::detail::getCUDAHooks().deviceSynchronize(device); TS_CATCH }
-int64_t ts_cuda_peak_memory(int device) { (void)device; return -1; }
-ts_error ts_cuda_reset_peak_memory(int device) { (void)device; return nullptr; }
 
 void ts_keep_freed_memory(void) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);  // serve blocks up to 1 GiB from the heap...
@@ -109,22 +133,23 @@ ts_guard ts_inference_mode_enter(void) { return new ts_guard_s(); }
 void ts_inference_mode_exit(ts_guard g) { delete g; }
 
 // ---- info ----
-int64_t ts_dim(ts_tensor t) { return T(t).dim(); }
+// Info reads the handle's own tensor: a meta twin has the same sizes, strides and dtype.
+int64_t ts_dim(ts_tensor t) { return t->t.dim(); }
 void ts_sizes(ts_tensor t, int64_t *out) {
-  auto s = T(t).sizes();
+  auto s = t->t.sizes();
   for (size_t i = 0; i < s.size(); i++) out[i] = s[i];
 }
 void ts_strides(ts_tensor t, int64_t *out) {
-  auto s = T(t).strides();
+  auto s = t->t.strides();
   for (size_t i = 0; i < s.size(); i++) out[i] = s[i];
 }
-int ts_dtype(ts_tensor t) { return static_cast<int>(T(t).scalar_type()); }
-int ts_device_type(ts_tensor t) { return static_cast<int>(T(t).device().type()); }
-int ts_device_index(ts_tensor t) { return T(t).device().has_index() ? T(t).device().index() : 0; }
-int64_t ts_numel(ts_tensor t) { return T(t).numel(); }
-int ts_is_contiguous(ts_tensor t) { return T(t).is_contiguous() ? 1 : 0; }
-int ts_requires_grad(ts_tensor t) { return T(t).requires_grad() ? 1 : 0; }
-int ts_defined(ts_tensor t) { return T(t).defined() ? 1 : 0; }
+int ts_dtype(ts_tensor t) { return static_cast<int>(t->t.scalar_type()); }
+int ts_device_type(ts_tensor t) { return static_cast<int>(t->t.device().type()); }
+int ts_device_index(ts_tensor t) { return t->t.device().has_index() ? t->t.device().index() : 0; }
+int64_t ts_numel(ts_tensor t) { return t->t.numel(); }
+int ts_is_contiguous(ts_tensor t) { return t->t.is_contiguous() ? 1 : 0; }
+int ts_requires_grad(ts_tensor t) { return t->t.requires_grad() ? 1 : 0; }
+int ts_defined(ts_tensor t) { return t->t.defined() ? 1 : 0; }
 ts_error ts_to_string(ts_tensor t, char **out) {
   TS_TRY std::ostringstream s;
   s << T(t);
@@ -161,30 +186,65 @@ ts_error ts_randint(int64_t low, int64_t high, const int64_t *shape, int nd, int
   TS_TRY *out = wrap(at::randint(low, high, dims(shape, nd), options(dtype, dt, di))); TS_CATCH
 }
 ts_error ts_from_data(const void *data, size_t nbytes, const int64_t *shape, int nd, int dtype, ts_tensor *out) {
-  TS_TRY auto t = at::empty(dims(shape, nd), at::TensorOptions().dtype(static_cast<at::ScalarType>(dtype)));
+  TS_TRY auto t = at::empty(dims(shape, nd), options(dtype, 0, 0));
   TORCH_CHECK(t.nbytes() == nbytes, "from_data: ", nbytes, " bytes given for shape ", t.sizes(), " of ", t.scalar_type(),
               " (", t.nbytes(), " bytes expected)");
-  if (nbytes > 0) std::memcpy(t.data_ptr(), data, nbytes);
+  if (nbytes > 0 && !t.is_meta()) std::memcpy(t.data_ptr(), data, nbytes);
   *out = wrap(std::move(t));
   TS_CATCH
 }
+// A shape-only (meta) tensor has no values: it reads back as zeros.
 ts_error ts_copy_to_host(ts_tensor t, void *dst, size_t nbytes) {
-  TS_TRY auto c = T(t).detach().to(at::kCPU).contiguous();
-  TORCH_CHECK(c.nbytes() == nbytes, "copy_to_host: buffer of ", nbytes, " bytes for ", c.nbytes(), " bytes of data");
+  TS_TRY const auto &x = T(t);
+  TORCH_CHECK(x.nbytes() == nbytes, "copy_to_host: buffer of ", nbytes, " bytes for ", x.nbytes(), " bytes of data");
+  if (x.is_meta()) {
+    if (nbytes > 0) std::memset(dst, 0, nbytes);
+    return nullptr;
+  }
+  auto c = x.detach().to(at::kCPU).contiguous();
   if (nbytes > 0) std::memcpy(dst, c.data_ptr(), nbytes);
   TS_CATCH
 }
-ts_error ts_item_double(ts_tensor t, double *out) { TS_TRY *out = T(t).item<double>(); TS_CATCH }
-ts_error ts_item_int64(ts_tensor t, int64_t *out) { TS_TRY *out = T(t).item<int64_t>(); TS_CATCH }
+ts_error ts_item_double(ts_tensor t, double *out) {
+  TS_TRY const auto &x = T(t);
+  TORCH_CHECK(x.numel() == 1, "a Tensor with ", x.numel(), " elements cannot be converted to Scalar");
+  *out = x.is_meta() ? 0 : x.item<double>();
+  TS_CATCH
+}
+ts_error ts_item_int64(ts_tensor t, int64_t *out) {
+  TS_TRY const auto &x = T(t);
+  TORCH_CHECK(x.numel() == 1, "a Tensor with ", x.numel(), " elements cannot be converted to Scalar");
+  *out = x.is_meta() ? 0 : x.item<int64_t>();
+  TS_CATCH
+}
 
 // ---- conversion / autograd ----
-ts_error ts_to(ts_tensor t, int dtype, int dt, int di, int copy, ts_tensor *out) {
-  TS_TRY *out = wrap(T(t).to(options(dtype, dt, di), false, copy != 0)); TS_CATCH
+ts_error ts_to(ts_tensor t, int dtype, int dt, int di, int non_blocking, int copy, ts_tensor *out) {
+  TS_TRY *out = wrap(T(t).to(options(dtype, dt, di), non_blocking != 0, copy != 0)); TS_CATCH
 }
 ts_error ts_contiguous(ts_tensor t, ts_tensor *out) { TS_TRY *out = wrap(T(t).contiguous()); TS_CATCH }
+ts_error ts_contiguous_format(ts_tensor t, int fmt, ts_tensor *out) {
+  TS_TRY *out = wrap(T(t).contiguous(static_cast<c10::MemoryFormat>(fmt))); TS_CATCH
+}
+int ts_is_contiguous_format(ts_tensor t, int fmt) {
+  try {
+    return t->t.is_contiguous(static_cast<c10::MemoryFormat>(fmt)) ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+ts_error ts_pin_memory(ts_tensor t, ts_tensor *out) { TS_TRY *out = wrap(T(t).pin_memory()); TS_CATCH }
+int ts_is_pinned(ts_tensor t) {
+  try {
+    return t->t.is_pinned() ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
+}
 ts_error ts_clone(ts_tensor t, ts_tensor *out) { TS_TRY *out = wrap(T(t).clone()); TS_CATCH }
 ts_error ts_detach(ts_tensor t, ts_tensor *out) { TS_TRY *out = wrap(T(t).detach()); TS_CATCH }
-ts_error ts_shallow_clone(ts_tensor t, ts_tensor *out) { TS_TRY *out = wrap(T(t)); TS_CATCH }
+// The real tensor even in meta mode: modules use it to re-point a parameter (Tensor.assign).
+ts_error ts_shallow_clone(ts_tensor t, ts_tensor *out) { TS_TRY *out = wrap(t->t); TS_CATCH }
 ts_error ts_set_requires_grad(ts_tensor t, int requires) { TS_TRY T(t).set_requires_grad(requires != 0); TS_CATCH }
 ts_error ts_grad(ts_tensor t, ts_tensor *out) {
   TS_TRY const auto &g = T(t).grad();
@@ -196,12 +256,19 @@ ts_error ts_zero_grad(ts_tensor t) {
   if (g.defined()) g = at::Tensor();  // like optimizer.zero_grad(set_to_none=True)
   TS_CATCH
 }
+// In meta mode there is no graph to run (twins do not require grad): backward does nothing, grads are absent.
 ts_error ts_backward(ts_tensor t, ts_tensor grad, int retain_graph) {
-  TS_TRY T(t).backward(grad ? T(grad) : at::Tensor(), retain_graph != 0); TS_CATCH
+  TS_TRY if (meta_mode()) return nullptr;
+  T(t).backward(grad ? T(grad) : at::Tensor(), retain_graph != 0);
+  TS_CATCH
 }
 ts_error ts_autograd_grad(const ts_tensor *outputs, int n_out, const ts_tensor *inputs, int n_in, int create_graph,
                           ts_tensor *out_grads) {
-  TS_TRY auto grads = torch::autograd::grad(list(outputs, n_out), list(inputs, n_in), {}, c10::nullopt,
+  TS_TRY if (meta_mode()) {
+    for (int i = 0; i < n_in; i++) out_grads[i] = nullptr;
+    return nullptr;
+  }
+  auto grads = torch::autograd::grad(list(outputs, n_out), list(inputs, n_in), {}, c10::nullopt,
                                             create_graph != 0, true);
   for (int i = 0; i < n_in; i++) out_grads[i] = grads[i].defined() ? wrap(grads[i]) : nullptr;
   TS_CATCH
@@ -374,7 +441,11 @@ ts_error ts_norm(ts_tensor t, double p, ts_tensor *out) { TS_TRY *out = wrap(T(t
 ts_error ts_bincount(ts_tensor t, ts_tensor w, int64_t minlength, ts_tensor *out) {
   TS_TRY *out = wrap(T(t).bincount(opt(w), minlength)); TS_CATCH
 }
-ts_error ts_all_finite(ts_tensor t, int *out) { TS_TRY *out = T(t).isfinite().all().item<bool>() ? 1 : 0; TS_CATCH }
+ts_error ts_all_finite(ts_tensor t, int *out) {
+  TS_TRY const auto &x = T(t);
+  *out = x.is_meta() || x.isfinite().all().item<bool>() ? 1 : 0;
+  TS_CATCH
+}
 
 // ---- linear algebra ----
 ts_error ts_matmul(ts_tensor a, ts_tensor b, ts_tensor *out) { TS_TRY *out = wrap(at::matmul(T(a), T(b))); TS_CATCH }

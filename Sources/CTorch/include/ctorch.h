@@ -3,9 +3,10 @@
  *
  * Conventions (after tch-rs's torch_api.h):
  *  - ts_tensor is an opaque, owned handle to one at::Tensor; free it with ts_free.
- *  - Every fallible function returns a ts_error: NULL on success, otherwise an owned message
- *    (libtorch's text without the C++ backtrace) to free with ts_error_free. No C++ exception
- *    crosses this boundary and nothing here aborts the process.
+ *  - Every fallible function returns a ts_error: NULL on success, otherwise an owned error object
+ *    (a kind and libtorch's text without the C++ backtrace) to free with ts_error_free. No C++
+ *    exception crosses this boundary and nothing here aborts the process.
+ *  - Strings returned through `char **` (ts_to_string, ts_cuda_load's reason) are freed with ts_string_free.
  *  - Results are written through `out` pointers. Integer lists are (pointer, count) pairs.
  *  - dtype codes are c10::ScalarType values; device types are c10::DeviceType values (0 CPU, 1 CUDA).
  */
@@ -20,10 +21,22 @@ extern "C" {
 #endif
 
 typedef struct ts_tensor_s *ts_tensor;
-typedef char *ts_error;
+typedef struct ts_error_s *ts_error;
 typedef struct ts_guard_s *ts_guard;
+typedef struct ts_cuda_graph_s *ts_cuda_graph;
 
+/* What went wrong, so that callers can react without parsing messages. */
+typedef enum {
+  TS_ERROR_OTHER = 0,         /* anything else, including most shape checks (plain c10::Error) */
+  TS_ERROR_OUT_OF_MEMORY = 1, /* c10::OutOfMemoryError (CUDA caching allocator), the CPU allocator's failure, std::bad_alloc */
+  TS_ERROR_VALUE = 2,         /* c10::IndexError, c10::ValueError, c10::TypeError: bad indices, values or dtypes */
+  TS_ERROR_DEVICE = 3,        /* c10::AcceleratorError (CUDA runtime/driver), no accelerator, tensors on different devices */
+} ts_error_kind;
+
+ts_error_kind ts_error_get_kind(ts_error err);
+const char *ts_error_message(ts_error err); /* owned by err */
 void ts_error_free(ts_error err);
+void ts_string_free(char *s);
 void ts_free(ts_tensor t);
 
 /* ---- library ---- */
@@ -36,9 +49,22 @@ ts_error ts_set_num_threads(int n);
 int ts_cuda_load(char **reason);
 int ts_cuda_device_count(void);
 ts_error ts_cuda_synchronize(int device);
-/* Peak bytes held by the CUDA caching allocator on `device` since the last reset (-1 if unknown). */
+/* Peak bytes allocated by the CUDA caching allocator on `device` since the last reset (-1 if unknown). */
 int64_t ts_cuda_peak_memory(int device);
+/* Resets the peak statistics (allocated and reserved) of `device`. */
 ts_error ts_cuda_reset_peak_memory(int device);
+/* The caching allocator's figures for `device`, in bytes: out[0] allocated, out[1] reserved,
+   out[2] peak allocated, out[3] peak reserved (peaks since the last reset), out[4] free and out[5] total
+   device memory (cudaMemGetInfo), out[6] number of OOMs so far. */
+ts_error ts_cuda_memory_stats(int device, int64_t *out);
+/* Returns the allocator's unused cached blocks to the driver (torch.cuda.empty_cache). */
+ts_error ts_cuda_empty_cache(void);
+/* cuDNN autotuning (torch.backends.cudnn.benchmark); off by default. */
+void ts_set_cudnn_benchmark(int on);
+int ts_cudnn_benchmark(void);
+/* TF32 for float32 matmuls (cuBLAS) and convolutions (cuDNN); PyTorch's defaults: matmul off, conv on. */
+void ts_set_allow_tf32(int matmul, int conv);
+void ts_allow_tf32(int *matmul, int *conv);
 
 /* glibc allocator: keep freed blocks in the process (no mmap/unmap per large tensor). */
 void ts_keep_freed_memory(void);
@@ -51,6 +77,25 @@ int ts_grad_enabled(void);
 void ts_set_grad_enabled(int enabled);
 ts_guard ts_inference_mode_enter(void);
 void ts_inference_mode_exit(ts_guard g);
+
+/* ---- mixed precision: ATen's autocast state (thread-local, per device type) ---- */
+int ts_autocast_is_enabled(int dev_type);
+ts_error ts_autocast_set_enabled(int dev_type, int on);
+int ts_autocast_get_dtype(int dev_type);
+ts_error ts_autocast_set_dtype(int dev_type, int dtype);
+int ts_autocast_increment_nesting(void);
+int ts_autocast_decrement_nesting(void);
+void ts_autocast_clear_cache(void);
+int ts_autocast_cache_enabled(void);
+void ts_autocast_set_cache_enabled(int on);
+
+/* ---- shape-only (meta) continuation after an out-of-memory error ----
+   While entered on a thread, every op of that thread runs on shape-only "meta" twins of its inputs:
+   no memory, no arithmetic, inputs untouched, results with the right shapes (values read back as 0).
+   Lets non-throwing model code run on to the point where the caller can throw (see Torch.catchingOutOfMemory). */
+void ts_meta_mode_enter(void);
+void ts_meta_mode_exit(void);
+int ts_meta_mode_active(void);
 
 /* ---- tensor info ---- */
 int64_t ts_dim(ts_tensor t);
@@ -83,8 +128,15 @@ ts_error ts_item_double(ts_tensor t, double *out);
 ts_error ts_item_int64(ts_tensor t, int64_t *out);
 
 /* ---- conversion / autograd ---- */
-ts_error ts_to(ts_tensor t, int dtype, int dev_type, int dev_index, int copy, ts_tensor *out);
+/* non_blocking: asynchronous host<->device copies (from pinned memory; tensor.to(..., non_blocking=True)). */
+ts_error ts_to(ts_tensor t, int dtype, int dev_type, int dev_index, int non_blocking, int copy, ts_tensor *out);
 ts_error ts_contiguous(ts_tensor t, ts_tensor *out);
+/* memory_format: c10::MemoryFormat (0 contiguous, 1 preserve, 2 channels_last, 3 channels_last_3d). */
+ts_error ts_contiguous_format(ts_tensor t, int memory_format, ts_tensor *out);
+int ts_is_contiguous_format(ts_tensor t, int memory_format);
+/* Page-locked host copy of a CPU tensor (needs CUDA); is_pinned is 0 when unknown. */
+ts_error ts_pin_memory(ts_tensor t, ts_tensor *out);
+int ts_is_pinned(ts_tensor t);
 ts_error ts_clone(ts_tensor t, ts_tensor *out);
 ts_error ts_detach(ts_tensor t, ts_tensor *out);
 ts_error ts_shallow_clone(ts_tensor t, ts_tensor *out);
@@ -206,6 +258,50 @@ ts_error ts_grid_sample(ts_tensor input, ts_tensor grid, int mode, int padding_m
 /* F.binary_cross_entropy_with_logits; reduction 0 none, 1 mean, 2 sum. */
 ts_error ts_binary_cross_entropy_with_logits(ts_tensor logits, ts_tensor target, ts_tensor weight /* nullable */,
                                              ts_tensor pos_weight /* nullable */, int reduction, ts_tensor *out);
+
+/* ---- multi-tensor ops (torch._foreach_*): one call for a list of same-device tensors ----
+   In-place forms end in `_`; `others`, `a`, `b` and `values` have n entries like `ts`. */
+ts_error ts_foreach_add_scalar_(const ts_tensor *ts, int n, double s);
+ts_error ts_foreach_mul_scalar_(const ts_tensor *ts, int n, double s);
+ts_error ts_foreach_mul_tensor_(const ts_tensor *ts, int n, ts_tensor s); /* s: a one-element tensor */
+ts_error ts_foreach_add_list_(const ts_tensor *ts, const ts_tensor *others, int n, double alpha);
+ts_error ts_foreach_add_list(const ts_tensor *ts, const ts_tensor *others, int n, double alpha, ts_tensor *outs);
+ts_error ts_foreach_lerp_scalar_(const ts_tensor *ts, const ts_tensor *ends, int n, double weight);
+ts_error ts_foreach_addcmul_scalar_(const ts_tensor *ts, const ts_tensor *a, const ts_tensor *b, int n, double value);
+ts_error ts_foreach_addcdiv_scalarlist_(const ts_tensor *ts, const ts_tensor *a, const ts_tensor *b, int n, const double *values);
+ts_error ts_foreach_div_scalarlist_(const ts_tensor *ts, int n, const double *values);
+ts_error ts_foreach_sqrt(const ts_tensor *ts, int n, ts_tensor *outs);
+ts_error ts_foreach_norm(const ts_tensor *ts, int n, double p, ts_tensor *outs);
+
+/* ---- fused optimizer kernels (torch._fused_adamw_, torch._fused_sgd_; CPU and CUDA) ----
+   State steps must already hold the new step count (PyTorch increments them before the call).
+   grad_scale and found_inf (nullable, one-element float tensors on the params' device): the kernel
+   divides gradients by grad_scale and skips the whole update when found_inf is 1 (GradScaler). */
+ts_error ts_fused_adamw_(const ts_tensor *params, const ts_tensor *grads, const ts_tensor *exp_avgs, const ts_tensor *exp_avg_sqs,
+                         const ts_tensor *steps, int n, double lr, double beta1, double beta2, double weight_decay, double eps,
+                         ts_tensor grad_scale, ts_tensor found_inf);
+/* n_bufs: 0 (no momentum) or n. */
+ts_error ts_fused_sgd_(const ts_tensor *params, const ts_tensor *grads, const ts_tensor *momentum_bufs, int n_bufs, int n,
+                       double weight_decay, double momentum, double lr, double dampening, int nesterov, int is_first_step,
+                       ts_tensor grad_scale, ts_tensor found_inf);
+
+/* ---- gradient scaling (ATen's GradScaler kernels) ---- */
+/* grads *= inv_scale in place; found_inf (one-element float) is set to 1 if any gradient holds inf or NaN. */
+ts_error ts_amp_foreach_non_finite_check_and_unscale_(const ts_tensor *grads, int n, ts_tensor found_inf, ts_tensor inv_scale);
+/* scale (float) and growth_tracker (int32) updated in place from found_inf. */
+ts_error ts_amp_update_scale_(ts_tensor scale, ts_tensor growth_tracker, ts_tensor found_inf, double growth_factor,
+                              double backoff_factor, int64_t growth_interval);
+
+/* ---- CUDA graphs (at::cuda::CUDAGraph, reached through libtorch_cuda.so at run time) ----
+   Work recorded between capture_begin and capture_end runs again, on the same memory, at each replay.
+   side_stream(g, 1) makes the graph's own stream current on this thread (capture needs a non-default
+   stream; warm-up should run there too); side_stream(g, 0) synchronizes and restores the previous stream. */
+ts_error ts_cuda_graph_new(int device, ts_cuda_graph *out);
+ts_error ts_cuda_graph_side_stream(ts_cuda_graph g, int on);
+ts_error ts_cuda_graph_capture_begin(ts_cuda_graph g);
+ts_error ts_cuda_graph_capture_end(ts_cuda_graph g);
+ts_error ts_cuda_graph_replay(ts_cuda_graph g);
+void ts_cuda_graph_free(ts_cuda_graph g);
 
 #ifdef __cplusplus
 }

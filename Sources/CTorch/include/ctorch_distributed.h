@@ -32,7 +32,7 @@ int ts_store_port(ts_store s);
 /* The returned store maps key k to "<prefix>/k" (c10d::PrefixStore). */
 ts_error ts_store_prefixed(ts_store s, const char *prefix, ts_store *out);
 ts_error ts_store_set(ts_store s, const char *key, const void *value, size_t n);
-/* Waits (up to the store timeout) for the key; *value is malloc'ed, free with ts_error_free. */
+/* Waits (up to the store timeout) for the key; *value is malloc'ed, free with ts_string_free. */
 ts_error ts_store_get(ts_store s, const char *key, char **value, size_t *n);
 ts_error ts_store_add(ts_store s, const char *key, int64_t delta, int64_t *out);
 ts_error ts_store_check(ts_store s, const char *key, int *exists);

@@ -65,11 +65,20 @@ extension Tensor {
 
         // MARK: conversion and autograd
 
-        public func to(dtype: DType? = nil, device: Device? = nil, copy: Bool = false) throws -> Tensor {
+        /// `nonBlocking`: an asynchronous copy between a pinned host tensor and a CUDA device (`non_blocking=True`);
+        /// the result must not be read on the host before the device has caught up.
+        public func to(dtype: DType? = nil, device: Device? = nil, copy: Bool = false, nonBlocking: Bool = false) throws -> Tensor {
             let d = dtype ?? t.dtype, dev = device ?? t.device
-            return try make("to") { ts_to(h, d.rawValue, dev.typeCode, dev.index, copy ? 1 : 0, $0) }
+            return try make("to") { ts_to(h, d.rawValue, dev.typeCode, dev.index, nonBlocking ? 1 : 0, copy ? 1 : 0, $0) }
         }
         public func contiguous() throws -> Tensor { try make("contiguous") { ts_contiguous(h, $0) } }
+        /// The tensor laid out in `memoryFormat` (`x.contiguous(memory_format=torch.channels_last)`); itself if already so.
+        public func contiguous(memoryFormat: MemoryFormat) throws -> Tensor {
+            try make("contiguous") { ts_contiguous_format(h, memoryFormat.rawValue, $0) }
+        }
+        /// A page-locked copy of this CPU tensor (`pin_memory()`), from which host-to-device copies can run
+        /// asynchronously. Needs CUDA: throws (kind `.device`) without it.
+        public func pinMemory() throws -> Tensor { try make("pin_memory") { ts_pin_memory(h, $0) } }
         public func clone() throws -> Tensor { try make("clone") { ts_clone(h, $0) } }
         public func detach() throws -> Tensor { try make("detach") { ts_detach(h, $0) } }
         public func backward(_ grad: Tensor? = nil, retainGraph: Bool = false) throws {

@@ -9,6 +9,13 @@ extension Tensor {
     public func to(_ dtype: DType) -> Tensor { dtype == self.dtype ? self : Tensor.trap { try checked.to(dtype: dtype) } }
     public func to(dtype: DType? = nil, device: Device? = nil) -> Tensor { Tensor.trap { try checked.to(dtype: dtype, device: device) } }
     public func contiguous() -> Tensor { isContiguous ? self : Tensor.trap { try checked.contiguous() } }
+    public func contiguous(memoryFormat: MemoryFormat) -> Tensor {
+        isContiguous(memoryFormat: memoryFormat) ? self : Tensor.trap { try checked.contiguous(memoryFormat: memoryFormat) }
+    }
+    /// An asynchronous host-to-device copy when this tensor is pinned (`to(device, non_blocking=True)`).
+    public func to(_ device: Device, nonBlocking: Bool) -> Tensor {
+        device == self.device ? self : Tensor.trap { try checked.to(device: device, nonBlocking: nonBlocking) }
+    }
     public func clone() -> Tensor { Tensor.trap { try checked.clone() } }
     public func detach() -> Tensor { Tensor.trap { try checked.detach() } }
 

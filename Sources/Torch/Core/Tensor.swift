@@ -20,11 +20,13 @@ public final class Tensor: @unchecked Sendable {
     /// Turns a shim error into a thrown `TorchError` naming the operation.
     @inline(__always)
     static func check(_ op: String, _ err: ts_error?) throws {
-        if let e = err {
-            let message = String(cString: e)
-            ts_error_free(e)
-            throw TorchError(op, message)
-        }
+        if let e = err { throw error(op, e) }
+    }
+
+    /// Takes ownership of a shim error and returns it as a `TorchError`.
+    static func error(_ op: String, _ e: ts_error) -> TorchError {
+        defer { ts_error_free(e) }
+        return TorchError(op, String(cString: ts_error_message(e)), kind: TorchError.Kind(ts_error_get_kind(e)))
     }
 
     /// Runs a shim call that produces one tensor.
@@ -38,12 +40,14 @@ public final class Tensor: @unchecked Sendable {
 
     /// The convenient, non-throwing form used inside model code: a failure here is a programmer
     /// error (shapes are validated at the boundary), so it traps with the op name and libtorch's message.
+    /// Running out of memory is not a programmer error: inside `Torch.catchingOutOfMemory` it is recorded
+    /// and the code runs on to that boundary, which throws it (see OutOfMemory.swift).
     @inline(__always)
     static func trap<T>(_ body: () throws -> T) -> T {
         do {
             return try body()
         } catch {
-            fatalError("Torch: \(error)")
+            return OutOfMemoryScope.recover(from: error, body)
         }
     }
 
@@ -72,14 +76,29 @@ public final class Tensor: @unchecked Sendable {
     public var device: Device { Device(typeCode: ts_device_type(handle), index: ts_device_index(handle)) }
     public var count: Int { Int(ts_numel(handle)) }
     public var isContiguous: Bool { ts_is_contiguous(handle) != 0 }
+    public func isContiguous(memoryFormat: MemoryFormat) -> Bool { ts_is_contiguous_format(handle, memoryFormat.rawValue) != 0 }
+    /// Whether this is a page-locked host tensor (`is_pinned()`); false when unknown.
+    public var isPinned: Bool { ts_is_pinned(handle) != 0 }
 
     /// `print(tensor)` shows libtorch's rendering.
     public var text: String {
         var out: UnsafeMutablePointer<CChar>? = nil
-        guard ts_to_string(handle, &out) == nil, let o = out else { return "Tensor(\(shape), \(dtype))" }
-        defer { ts_error_free(o) }
+        if let e = ts_to_string(handle, &out) { ts_error_free(e) }
+        guard let o = out else { return "Tensor(\(shape), \(dtype))" }
+        defer { ts_string_free(o) }
         return String(cString: o)
     }
+}
+
+/// How a 4-D (5-D) tensor's elements are ordered in memory (c10::MemoryFormat).
+public enum MemoryFormat: Int32, Sendable {
+    /// Row-major NCHW, PyTorch's default.
+    case contiguous = 0
+    /// Keep the input's format (for conversions).
+    case preserve = 1
+    /// NHWC in memory with NCHW sizes: what cuDNN's fastest convolutions and tensor cores want.
+    case channelsLast = 2
+    case channelsLast3d = 3
 }
 
 extension Tensor: CustomStringConvertible {
@@ -98,7 +117,7 @@ func withInt64s<R>(_ values: [Int], _ body: (UnsafePointer<Int64>, Int32) throws
 func withHandles<R>(_ tensors: [Tensor], _ body: (UnsafePointer<ts_tensor?>, Int32) throws -> R) rethrows -> R {
     let hs: [ts_tensor?] = tensors.map { $0.handle }
     return try withExtendedLifetime(tensors) {
-        try hs.withUnsafeBufferPointer { try body($0.baseAddress!, Int32(hs.count)) }
+        try hs.withUnsafeBufferPointer { try body($0.baseAddress ?? UnsafePointer(bitPattern: 8)!, Int32(hs.count)) }
     }
 }
 

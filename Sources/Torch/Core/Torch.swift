@@ -31,7 +31,7 @@ public enum Torch {
         var text: String? = nil
         if let r = reason {
             text = String(cString: r)
-            ts_error_free(r)
+            ts_string_free(r)
         }
         return CUDAStatus(isAvailable: ok, deviceCount: ok ? Int(ts_cuda_device_count()) : 0, reason: text)
     }()

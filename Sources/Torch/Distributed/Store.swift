@@ -53,7 +53,7 @@ public final class Store: @unchecked Sendable {
         var value: UnsafeMutablePointer<CChar>? = nil
         var count = 0
         try Tensor.check("store.get", prefixing: failurePrefix) { ts_store_get(handle, key, &value, &count) }
-        defer { ts_error_free(value) }
+        defer { ts_string_free(value) }
         return String(decoding: UnsafeRawBufferPointer(start: value, count: count), as: UTF8.self)
     }
 
@@ -96,9 +96,8 @@ extension Tensor {
     /// `check` with context in front of libtorch's message ("rendezvous store h:p: Connection reset").
     static func check(_ op: String, prefixing context: String, _ body: () -> ts_error?) throws {
         if let e = body() {
-            let message = String(cString: e)
-            ts_error_free(e)
-            throw TorchError(op, "\(context): \(message)")
+            let inner = error(op, e)
+            throw TorchError(op, "\(context): \(inner.message)", kind: inner.kind)
         }
     }
 }

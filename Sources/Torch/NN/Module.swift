@@ -147,6 +147,23 @@ open class Module {
         return self
     }
 
+    /// Lays out every image-shaped parameter and buffer in `memoryFormat`, in place (`model.to(memory_format=...)`):
+    /// with `.channelsLast` (4-D) convolutions on CUDA take cuDNN's NHWC kernels. Feed inputs in the same format
+    /// (`x.contiguous(memoryFormat: .channelsLast)`); results keep NCHW sizes, so model code is unchanged.
+    @discardableResult
+    public func to(memoryFormat: MemoryFormat) -> Self {
+        precondition(memoryFormat != .preserve, "Module.to(memoryFormat:) needs a concrete format")
+        let rank = memoryFormat == .channelsLast3d ? 5 : 4
+        Torch.noGrad {
+            for (_, t) in stateDict() where t.rank == rank && !t.isContiguous(memoryFormat: memoryFormat) {
+                let wasTrainable = t.requiresGrad
+                t.assign(t.detach().contiguous(memoryFormat: memoryFormat))
+                if wasTrainable { t.requiresGrad = true }
+            }
+        }
+        return self
+    }
+
     /// Drops every parameter's gradient.
     public func zeroGrad() {
         for p in parameters { p.zeroGrad() }

@@ -95,19 +95,6 @@ extension Optimizer {
         for group in groups { for p in group.params { p.zeroGrad() } }
     }
 
-    /// Calls `body(groupIndex, parameter, gradient)` for every parameter that has a gradient, without autograd:
-    /// the loop every optimiser's `step()` runs.
-    func forEachGradient(_ body: (Int, Tensor, Tensor) -> Void) {
-        Torch.noGrad {
-            for g in groups.indices {
-                for p in groups[g].params {
-                    guard let grad = p.grad else { continue }
-                    body(g, p, grad)
-                }
-            }
-        }
-    }
-
     /// Every parameter, in state index order.
     public var parameters: [Tensor] { groups.flatMap { $0.params } }
 
