@@ -22,6 +22,7 @@ struct EvalCommand: ParsableCommand {
     @Flag(name: .long, help: "Treat label values that are not classes as ignored (255) instead of stopping.")
     var ignoreInvalidLabels = false
     @OptionGroup var deviceOptions: DeviceOptions
+    @OptionGroup var precisionOption: PrecisionOption
     @Option(name: .long, help: "Evaluate with N processes on this machine, each on its share of the images.")
     var nprocPerNode: Int = 1
 
@@ -56,6 +57,7 @@ struct EvalCommand: ParsableCommand {
         for note in loaded.notes where !json { print("note: \(note)") }
         var settings = try EvaluationSettings.official(model: loaded.model.name, dataset: kind)
         protocolOptions.apply(to: &settings)
+        settings.precision = precisionOption.precision
         try settings.validate()
 
         var evaluator = Evaluator(settings: settings, device: device, group: group)

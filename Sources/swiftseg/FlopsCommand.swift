@@ -32,7 +32,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Square sizes (or HxW), separated by commas.") var sizes: String = "512,1024"
     @Option(name: .long) var batch: Int = 1
     @OptionGroup var deviceOptions: DeviceOptions
-    @Option(name: .long, help: "float32, bfloat16 or float16.") var dtype: BenchPrecision = .float32
+    @Option(name: .long, help: "fp32, or autocast bf16 / fp16 (float32 weights, as PyTorch's AMP).") var precision: Precision = .fp32
+    @Flag(name: .long, help: "CUDA inference: capture once per size and replay a CUDA graph.") var cudaGraphs = false
     @Flag(name: .long, help: "Time a full training step (forward, loss, backward, AdamW).") var train = false
     @Option(name: .long) var warmup: Int = 3
     @Option(name: .long) var repeats: Int = 10
@@ -43,15 +44,19 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = BenchOptions(
+        var options = BenchOptions(
             models: models.split(separator: ",").map { String($0) },
             sizes: try sizes.split(separator: ",").map { try Size2D.parse(String($0)) },
-            batch: batch, device: try deviceOptions.resolve(), precision: dtype, train: train, warmup: warmup, repeats: repeats,
+            batch: batch, device: try deviceOptions.resolve(), precision: precision, train: train, warmup: warmup, repeats: repeats,
             outputDirectory: out.map { URL(fileURLWithPath: $0) })
+        options.cudaGraphs = cudaGraphs
         let output = try Benchmark.report(options) { print($0) }
         print(output.report.markdown)
         for f in output.files { print("wrote \(f.path)") }
     }
 }
 
-extension BenchPrecision: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}

@@ -16,6 +16,7 @@ struct ForwardCommand: ParsableCommand {
     @Option(name: .long, help: "safetensors file with a tensor named `input` (B,3,H,W).") var input: String
     @Option(name: .long, help: "Output safetensors file.") var output: String
     @OptionGroup var deviceOptions: DeviceOptions
+    @OptionGroup var precisionOption: PrecisionOption
 
     func run() throws {
         let weightsURL = try existingPath(weights, "weights")
@@ -41,7 +42,11 @@ struct ForwardCommand: ParsableCommand {
             throw ValidationError("`input`: \(problem)")
         }
         let x = try Tensor(host: host).checked.to(dtype: .float32, device: device)
-        let outputs = Torch.inferenceMode { parity.forwardAll(x) }
+        // float32 means float32 on a GPU too: TF32 matmuls and convolutions would miss the 1e-4 parity.
+        if device.isCUDA && precisionOption.precision == .fp32 { Torch.tf32 = .init(matmul: false, conv: false) }
+        let outputs = try Torch.catchingOutOfMemory {
+            Torch.inferenceMode { precisionOption.precision.run(on: device) { parity.forwardAll(x) } }
+        }
         var dict = HostTensorDict()
         for key in outputs.keys.sorted() {
             dict[key] = try outputs[key]!.checked.to(dtype: .float32, device: .cpu).host()

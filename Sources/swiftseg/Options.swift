@@ -115,6 +115,12 @@ struct TestProtocolOptions: ParsableArguments {
     }
 }
 
+/// `--precision`: float32, or autocast in bf16 / fp16 around the forward pass.
+struct PrecisionOption: ParsableArguments {
+    @Option(name: .long, help: "fp32, or autocast bf16 / fp16 (float32 weights, as PyTorch's AMP).")
+    var precision: Precision = .fp32
+}
+
 /// An existing file or folder given on the command line.
 func existingPath(_ path: String, _ what: String) throws -> URL {
     let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)

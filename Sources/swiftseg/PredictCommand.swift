@@ -24,6 +24,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(name: .long, help: "Stop at the first image that fails instead of going on.") var stopOnError = false
     @Flag(name: .long, help: "Print images per second and the share of time spent in the model.") var profile = false
     @OptionGroup var deviceOptions: DeviceOptions
+    @OptionGroup var precisionOption: PrecisionOption
 
     func validate() throws {
         guard (0...1).contains(opacity) else { throw ValidationError("--opacity must be within 0...1") }
@@ -40,6 +41,7 @@ struct PredictCommand: ParsableCommand {
         let kind = dataset ?? ModelLoader.trainingDataset(of: checkpointURL) ?? .ade20k
         var settings = try EvaluationSettings.official(model: loaded.model.name, dataset: kind)
         protocolOptions.apply(to: &settings)
+        settings.precision = precisionOption.precision
         try settings.validate()
         print("test protocol (\(kind.rawValue)): " + settings.summary)
         let predictor = Predictor(loaded: loaded, settings: settings, device: device)

@@ -28,7 +28,7 @@ struct BenchTests {
                                        source: .cpuAnchors)?.medianMs == 501)
         #expect(ModelRegistry.officialTiming(model: "lrformer-t", height: 640, width: 640, batch: 1, train: false, dtype: .float32) == nil)
 
-        let result = BenchResult(model: "lrformer-t", height: 512, width: 512, batch: 1, device: "cpu", precision: .float32, train: false,
+        let result = BenchResult(model: "lrformer-t", height: 512, width: 512, batch: 1, device: "cpu", precision: .fp32, train: false,
                                  mode: "inference", threads: 2, parameters: 1, warmup: 1, latency: LatencyStats(samplesMs: [190.5]),
                                  imagesPerSecond: 1000 / 190.5, peakMemoryBytes: 337 * 1_048_576 / 2,
                                  memoryMethod: .rssPeakAfterReset, official: t)

@@ -5,18 +5,9 @@ import SegModels
 import Torch
 import TorchIO
 
-/// The floating-point type of weights and activations during a run.
-public enum BenchPrecision: String, Sendable, Codable, CaseIterable {
-    case float32, bfloat16, float16
-
-    public var dtype: DType {
-        switch self {
-        case .float32: return .float32
-        case .bfloat16: return .bfloat16
-        case .float16: return .float16
-        }
-    }
-}
+/// A benchmark's arithmetic: float32, or autocast bf16 / fp16 with float32 weights (PyTorch's AMP, which the
+/// official "autocast bf16" timings use).
+public typealias BenchPrecision = Precision
 
 public struct BenchOptions: Sendable {
     /// Segmentation model names from the model zoo.
@@ -26,6 +17,8 @@ public struct BenchOptions: Sendable {
     public var batch: Int
     public var device: Device
     public var precision: BenchPrecision
+    /// CUDA only: capture the inference once per input size and replay it (CUDA graphs).
+    public var cudaGraphs: Bool = false
     /// false: inference (`eval()`, inference mode, logits at the model's stride). true: one training step
     /// (forward, cross-entropy at the input size on random labels, backward, AdamW update).
     public var train: Bool
@@ -38,7 +31,7 @@ public struct BenchOptions: Sendable {
     /// When set, `bench.md`, `bench.json` and `bench.svg` are written there.
     public var outputDirectory: URL?
 
-    public init(models: [String], sizes: [Size2D], batch: Int = 1, device: Device = .cpu, precision: BenchPrecision = .float32,
+    public init(models: [String], sizes: [Size2D], batch: Int = 1, device: Device = .cpu, precision: BenchPrecision = .fp32,
                 train: Bool = false, warmup: Int = 3, repeats: Int = 10, numClasses: Int? = nil,
                 baselines: OfficialTiming.Source? = .cpuBaselines, outputDirectory: URL? = nil) {
         self.models = models
@@ -70,6 +63,7 @@ public struct BenchOptions: Sendable {
         if let numClasses, !(1...100_000).contains(numClasses) {
             throw fail("number of classes must be in 1...100000, got \(numClasses)")
         }
+        if cudaGraphs && (!device.isCUDA || train) { throw fail("CUDA graphs are for inference on a CUDA device") }
         if case .cuda(let i) = device {
             guard Torch.cuda.isAvailable else { throw fail("CUDA requested but unavailable: \(Torch.cuda.reason ?? "unknown reason")") }
             guard i < Torch.cuda.deviceCount else { throw fail("cuda:\(i) requested but only \(Torch.cuda.deviceCount) device(s) exist") }

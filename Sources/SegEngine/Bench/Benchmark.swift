@@ -7,7 +7,7 @@ import SegModels
 
 public enum Benchmark {
     /// Runs every model at every square size and returns one result per (model, size), models outermost.
-    public static func run(models: [String], sizes: [Int], batch: Int = 1, device: Device = .cpu, dtype: BenchPrecision = .float32,
+    public static func run(models: [String], sizes: [Int], batch: Int = 1, device: Device = .cpu, dtype: BenchPrecision = .fp32,
                            train: Bool = false, warmup: Int = 3, repeats: Int = 10,
                            progress: ((String) -> Void)? = nil) throws -> [BenchResult] {
         try run(BenchOptions(models: models, sizes: sizes.map { Size2D.square($0) }, batch: batch, device: device,
@@ -32,21 +32,27 @@ public enum Benchmark {
     /// One (model, size) cell. The model is built inside the memory window so that, as in the official
     /// figures, the peak covers weights + run; a fresh model per size keeps sizes independent.
     static func measure(_ name: String, size: Size2D, options: BenchOptions) throws -> BenchResult {
-        let device = options.device, dtype = options.precision.dtype
+        let device = options.device, precision = options.precision
+        if device.isCUDA { Torch.cudnnBenchmark = true }  // one input size per cell
         let window = MemoryProbe.start(device: device)
         let model = try ModelRegistry.segmentation(name, numClasses: options.numClasses)
-        model.to(device: device, dtype: dtype)
-        let x = try Tensor.Checked.randn([options.batch, 3, size.height, size.width], dtype: dtype, device: device)
+        model.to(device: device)  // float32 master weights; autocast lowers the arithmetic
+        let x = try Tensor.Checked.randn([options.batch, 3, size.height, size.width], dtype: .float32, device: device)
 
-        let step: () -> Void
+        let step: () throws -> Void
         let mode: String
         if options.train {
-            let trainer = BenchTrainingStep(model: model, loss: try ModelRegistry.family(of: name).loss, input: x)
-            step = trainer.run
+            let trainer = BenchTrainingStep(model: model, loss: try ModelRegistry.family(of: name).loss, input: x, precision: precision)
+            step = { try Torch.catchingOutOfMemory { trainer.run() } }
             mode = BenchTrainingStep.label
+        } else if options.cudaGraphs {
+            model.eval()
+            let graphed = try Torch.inferenceMode { try GraphedFunction(example: x) { x in precision.run(on: device) { model.logits(x) } } }
+            step = { _ = try Torch.inferenceMode { try graphed(x) } }
+            mode = "inference (CUDA graph)"
         } else {
             model.eval()
-            step = { Torch.inferenceMode { _ = model.logits(x) } }
+            step = { try Torch.catchingOutOfMemory { Torch.inferenceMode { _ = precision.run(on: device) { model.logits(x) } } } }
             mode = "inference"
         }
 
@@ -54,7 +60,7 @@ public enum Benchmark {
         for i in 0..<(options.warmup + options.repeats) {
             Torch.synchronize(device)
             let start = MonotonicClock.nanoseconds()
-            step()
+            try step()
             Torch.synchronize(device)
             let elapsed = Double(MonotonicClock.nanoseconds() - start) / 1e6
             if i >= options.warmup { samples.append(elapsed) }
@@ -83,19 +89,32 @@ final class BenchTrainingStep {
     let input: Tensor
     let labels: Tensor
     let optimizer: AdamW
+    let precision: Precision
+    let scaler: GradScaler?
 
-    init(model: any SegmentationModel, loss: SegmentationLoss, input: Tensor) {
+    init(model: any SegmentationModel, loss: SegmentationLoss, input: Tensor, precision: Precision = .fp32) {
         self.model = model
         self.loss = loss
         self.input = input
+        self.precision = precision
         labels = Tensor.randint(0, model.numClasses, [input.size(0), input.size(2), input.size(3)], device: input.device)
-        optimizer = AdamW(model.parameters, lr: 6e-5, weightDecay: 0.01)
+        // PyTorch's default implementation: foreach on CUDA, one kernel per tensor on the CPU.
+        optimizer = AdamW(model.parameters, lr: 6e-5, weightDecay: 0.01,
+                          implementation: OptimizerImplementation.defaultChoice(for: model.parameters))
+        scaler = precision == .fp16 ? GradScaler(device: input.device) : nil
         model.train()
     }
 
     func run() {
         optimizer.zeroGrad()
-        loss(model.trainingOutputs(input), labels: labels).total.backward()
-        optimizer.step()
+        let value = precision.run(on: input.device) { loss(model.trainingOutputs(input), labels: labels).total }
+        if let scaler {
+            scaler.scale(value).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        } else {
+            value.backward()
+            optimizer.step()
+        }
     }
 }

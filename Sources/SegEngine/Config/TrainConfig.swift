@@ -27,6 +27,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var seed: Int
     /// "auto", "cpu", "cuda", "cuda:1".
     public var device: String
+    /// fp32, or autocast in bf16 / fp16 (with a gradient scaler) around the forward pass and loss.
+    public var precision: Precision = .fp32
     /// Multi-process training: which BatchNorms use statistics over the global batch.
     public var syncBatchNorm: SyncBatchNormScope = .official
     /// Data-loading workers.
@@ -59,7 +61,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, dataset, iterations, batchSize, cropSize, optimizer, schedule, gradClipMaxNorm, loss
-        case evalInterval, checkpointInterval, logInterval, seed, device, syncBatchNorm, workers, augmentation, test
+        case evalInterval, checkpointInterval, logInterval, seed, device, precision, syncBatchNorm, workers, augmentation, test
     }
 
     /// The learning rate of every optimizer step, from `schedule`, `optimizer.lr` and `iterations`.
@@ -106,6 +108,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try c.merge(&logInterval, .logInterval)
         try c.merge(&seed, .seed)
         try c.merge(&device, .device)
+        try c.merge(&precision, .precision)
         try c.merge(&syncBatchNorm, .syncBatchNorm)
         try c.merge(&workers, .workers)
         try c.merge(&augmentation, .augmentation)
@@ -143,6 +146,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try c.encode(logInterval, forKey: .logInterval)
         try c.encode(seed, forKey: .seed)
         try c.encode(device, forKey: .device)
+        try c.encode(precision, forKey: .precision)
         try c.encode(syncBatchNorm, forKey: .syncBatchNorm)
         try c.encode(workers, forKey: .workers)
         try c.encode(augmentation, forKey: .augmentation)

@@ -15,6 +15,8 @@ public struct EvaluationSettings: Sendable {
     /// The family's input constraints and the model name, for checking sizes before running.
     public var constraints: InputConstraints
     public var model: String
+    /// fp32, or autocast in bf16/fp16 around the model's forward pass.
+    public var precision: Precision = .fp32
 
     public init(test: TestProtocol, normalization: Normalization, tta: Bool = false, source: String,
                 constraints: InputConstraints, model: String) {
@@ -45,9 +47,11 @@ public struct EvaluationSettings: Sendable {
     /// The settings a training run validates with: its config's test section and normalisation.
     public static func training(_ config: TrainConfig) throws -> EvaluationSettings {
         let family = try ModelRegistry.family(of: config.model)
-        return EvaluationSettings(test: config.test,
-                                  normalization: Normalization(mean: config.augmentation.mean, std: config.augmentation.std),
-                                  source: "training config", constraints: family.inputConstraints, model: config.model)
+        var settings = EvaluationSettings(test: config.test,
+                                          normalization: Normalization(mean: config.augmentation.mean, std: config.augmentation.std),
+                                          source: "training config", constraints: family.inputConstraints, model: config.model)
+        settings.precision = config.precision
+        return settings
     }
 
     // MARK: - What the engine runs

@@ -55,7 +55,7 @@ public struct Evaluator {
         } else {
             let x = try Tensor(image: sample.image).checked.to(device: device)
             probabilities = try SegmentationInference.probabilities(model, x, mode: settings.inferenceMode, outputSize: Size2D(size.h, size.w),
-                                                                    constraints: settings.constraints)
+                                                                    constraints: settings.constraints, precision: settings.precision)
         }
         return probabilities.argmax(dim: 1).to(dtype: .int32, device: .cpu).toArray(Int32.self)
     }
@@ -68,7 +68,7 @@ public struct Evaluator {
         for view in views {
             let x = Tensor(image: normalize.apply(tta.render(image, view: view))).to(device)
             var p = try SegmentationInference.probabilities(model, x, mode: settings.inferenceMode, outputSize: size,
-                                                            constraints: settings.constraints)
+                                                            constraints: settings.constraints, precision: settings.precision)
             if view.flipped { p = p.flip([3]) }
             sum = sum.map { $0 + p } ?? p
         }

@@ -15,7 +15,13 @@ public enum SegmentationInference {
     /// Class scores for x (1,3,h,w) at the input resolution (slide: averaged over windows), after checking the
     /// input (or window) size against the family's constraints.
     public static func logits(_ model: any SegmentationModel, _ x: Tensor, mode: InferenceMode,
-                              constraints: InputConstraints) throws -> Tensor {
+                              constraints: InputConstraints, precision: Precision = .fp32) throws -> Tensor {
+        let out = try precision.run(on: x.device) { try logitsUnderPrecision(model, x, mode: mode, constraints: constraints) }
+        return out.dtype == .float32 ? out : out.to(.float32)
+    }
+
+    static func logitsUnderPrecision(_ model: any SegmentationModel, _ x: Tensor, mode: InferenceMode,
+                                     constraints: InputConstraints) throws -> Tensor {
         let input = Size2D(x.size(2), x.size(3))
         switch mode {
         case .whole:
@@ -44,8 +50,8 @@ public enum SegmentationInference {
     /// Softmax class probabilities resized to `outputSize` (1,K,H,W): what TTA averages. Memory grows with
     /// K x H x W; plain prediction uses `classMap`, which does not.
     public static func probabilities(_ model: any SegmentationModel, _ x: Tensor, mode: InferenceMode, outputSize: Size2D,
-                                     constraints: InputConstraints) throws -> Tensor {
-        let l = try logits(model, x, mode: mode, constraints: constraints)
+                                     constraints: InputConstraints, precision: Precision = .fp32) throws -> Tensor {
+        let l = try logits(model, x, mode: mode, constraints: constraints, precision: precision)
         return try guardedForward { F.softmax(resize(l, to: outputSize), dim: 1) }
     }
 
@@ -53,8 +59,8 @@ public enum SegmentationInference {
     /// Classes are resized `chunk` at a time with a running maximum, so memory stays bounded at any output size;
     /// each class plane is resized exactly as in one call, and ties keep the lowest class, as `argmax` does.
     public static func classMap(_ model: any SegmentationModel, _ x: Tensor, mode: InferenceMode, outputSize: Size2D,
-                                constraints: InputConstraints, chunk: Int = 16) throws -> Tensor {
-        let l = try logits(model, x, mode: mode, constraints: constraints)
+                                constraints: InputConstraints, precision: Precision = .fp32, chunk: Int = 16) throws -> Tensor {
+        let l = try logits(model, x, mode: mode, constraints: constraints, precision: precision)
         return try guardedForward { tiledArgmax(l, outputSize: outputSize, chunk: chunk) }
     }
 
@@ -111,7 +117,7 @@ public enum SegmentationInference {
 }
 
 /// Runs a model call where a failure inside the operator layer must become a thrown error (out of memory on a
-/// large image); the boundary every engine forward pass goes through.
+/// large image, with the allocator's figures and a hint); the boundary every engine forward pass goes through.
 func guardedForward<T>(_ body: () throws -> T) throws -> T {
-    try body()
+    try Torch.catchingOutOfMemory(body)
 }

@@ -28,7 +28,7 @@ public struct Predictor {
     func segment(input x: Tensor, size: Size2D) throws -> LabelMap {
         let classes: [UInt8] = try Torch.inferenceMode {
             try SegmentationInference.classMap(loaded.model, x, mode: settings.inferenceMode, outputSize: size,
-                                               constraints: settings.constraints)
+                                               constraints: settings.constraints, precision: settings.precision)
                 .to(dtype: .uint8, device: .cpu).toArray(UInt8.self)
         }
         return LabelMap(width: size.width, height: size.height, labels: classes)

@@ -69,6 +69,7 @@ public final class DistributedTrainingHooks: TrainingHooks {
     }
 
     public func prepareStep(_ optimizer: Optimizer) throws -> Bool { true }
+    public func step(_ optimizer: Optimizer) throws -> Bool { optimizer.step(); return true }
     public func finishStep(stepped: Bool) throws {}
     public func checkpointState() -> [String: Double] { [:] }
     public func restore(checkpointState: [String: Double]) throws {}

@@ -60,8 +60,10 @@ public final class Trainer {
         }
         let setup = try TrainingSetup.prepare(config, options, logger: logger)
         defer { setup.loader.stop() }
-        let hooks: TrainingHooks = try distributed.map { try DistributedTrainingHooks(model: setup.model, group: $0.group) }
+        let base: TrainingHooks = try distributed.map { try DistributedTrainingHooks(model: setup.model, group: $0.group) }
             ?? self.hooks ?? PlainTrainingHooks()
+        let hooks: TrainingHooks = config.precision == .fp32 ? base
+            : MixedPrecisionHooks(precision: config.precision, device: setup.device, base: base)
         try hooks.restore(checkpointState: setup.hooksState)
         let step = TrainingStep(model: setup.model, loss: setup.family.loss,
                                 lossOptions: LossOptions(ignoreIndex: config.loss.ignoreIndex, avgNonIgnore: config.loss.avgNonIgnore),

@@ -13,8 +13,10 @@ public protocol TrainingHooks: AnyObject {
     func allFinite(_ local: Bool) throws -> Bool
     /// Back-propagates the loss.
     func backward(_ loss: Tensor) throws
-    /// After backward, before clipping: returns false to skip this optimiser step.
+    /// After backward, before clipping (gradients unscaled here): returns false to skip this optimiser step.
     func prepareStep(_ optimizer: Optimizer) throws -> Bool
+    /// The optimiser step; returns whether it ran (a gradient scaler skips steps with inf/NaN gradients).
+    func step(_ optimizer: Optimizer) throws -> Bool
     /// After the optimiser step (or the skipped one).
     func finishStep(stepped: Bool) throws
     /// State to keep in checkpoints (e.g. the gradient scaler's) and to restore on resume.
@@ -29,6 +31,7 @@ public final class PlainTrainingHooks: TrainingHooks {
     public func allFinite(_ local: Bool) throws -> Bool { local }
     public func backward(_ loss: Tensor) throws { try loss.checked.backward() }
     public func prepareStep(_ optimizer: Optimizer) throws -> Bool { true }
+    public func step(_ optimizer: Optimizer) throws -> Bool { optimizer.step(); return true }
     public func finishStep(stepped: Bool) throws {}
     public func checkpointState() -> [String: Double] { [:] }
     public func restore(checkpointState: [String: Double]) throws {}

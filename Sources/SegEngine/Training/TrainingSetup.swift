@@ -30,6 +30,8 @@ struct TrainingSetup {
         }
 
         let device = try Trainer.resolveDevice(config.device)
+        // Fixed-size crops: let cuDNN pick its fastest algorithms once (mmseg's `cudnn_benchmark=True`).
+        if device.isCUDA { Torch.cudnnBenchmark = true }
         let family = try ModelRegistry.family(of: config.model)
         if let problem = family.inputConstraints.problem(with: config.cropSize, model: config.model) {
             throw EngineError("cropSize: \(problem)")
@@ -120,13 +122,16 @@ struct TrainingSetup {
 
     static func makeOptimizer(_ config: TrainConfig, model: Module) -> Optimizer {
         let rules = config.paramGroupRules
+        // PyTorch's default: the multi-tensor (foreach) kernels when every parameter is on CUDA, else one per tensor.
+        let implementation = OptimizerImplementation.defaultChoice(for: model.parameters)
         switch config.optimizer.type {
         case .adamw:
             return AdamW(model: model, lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay, rules: rules,
-                         beta1: config.optimizer.betas[0], beta2: config.optimizer.betas[1], eps: config.optimizer.eps)
+                         beta1: config.optimizer.betas[0], beta2: config.optimizer.betas[1], eps: config.optimizer.eps,
+                         implementation: implementation)
         case .sgd:
             return SGD(model: model, lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay, rules: rules,
-                       momentum: config.optimizer.momentum)
+                       momentum: config.optimizer.momentum, implementation: implementation)
         }
     }
 }
