@@ -23,16 +23,18 @@
 using namespace ctorch;
 
 namespace {
-at::Tensor compare(const std::string &n, const at::Tensor &a, const at::Tensor &b) {
-  if (n == "eq") return a.eq(b);
-  if (n == "ne") return a.ne(b);
-  if (n == "lt") return a.lt(b);
-  if (n == "le") return a.le(b);
-  if (n == "gt") return a.gt(b);
-  if (n == "ge") return a.ge(b);
-  if (n == "logical_and") return a.logical_and(b);
-  if (n == "logical_or") return a.logical_or(b);
-  TORCH_CHECK(false, "unknown comparison '", n, "'");
+at::Tensor compare(ts_compare_op op, const at::Tensor &a, const at::Tensor &b) {
+  switch (op) {
+    case TS_COMPARE_EQ: return a.eq(b);
+    case TS_COMPARE_NE: return a.ne(b);
+    case TS_COMPARE_LT: return a.lt(b);
+    case TS_COMPARE_LE: return a.le(b);
+    case TS_COMPARE_GT: return a.gt(b);
+    case TS_COMPARE_GE: return a.ge(b);
+    case TS_COMPARE_LOGICAL_AND: return a.logical_and(b);
+    case TS_COMPARE_LOGICAL_OR: return a.logical_or(b);
+  }
+  TORCH_CHECK(false, "unknown comparison code ", static_cast<int>(op));
 }
 }  // namespace
 
@@ -327,43 +329,44 @@ ts_error ts_clamp(ts_tensor a, double lo, double hi, int has_lo, int has_hi, ts_
   *out = wrap(at::clamp(T(a), l, h));
   TS_CATCH
 }
-ts_error ts_unary(const char *name, ts_tensor a, ts_tensor *out) {
+ts_error ts_unary(ts_unary_op op, ts_tensor a, ts_tensor *out) {
   TS_TRY const at::Tensor &x = T(a);
-  std::string n(name);
   at::Tensor r;
-  if (n == "neg") r = x.neg();
-  else if (n == "abs") r = x.abs();
-  else if (n == "exp") r = x.exp();
-  else if (n == "log") r = x.log();
-  else if (n == "sqrt") r = x.sqrt();
-  else if (n == "rsqrt") r = x.rsqrt();
-  else if (n == "sin") r = x.sin();
-  else if (n == "cos") r = x.cos();
-  else if (n == "tanh") r = x.tanh();
-  else if (n == "sigmoid") r = x.sigmoid();
-  else if (n == "relu") r = x.relu();
-  else if (n == "floor") r = x.floor();
-  else if (n == "ceil") r = x.ceil();
-  else if (n == "round") r = x.round();
-  else if (n == "sign") r = x.sign();
-  else if (n == "logical_not") r = x.logical_not();
-  else if (n == "isnan") r = x.isnan();
-  else if (n == "isinf") r = x.isinf();
-  else if (n == "erf") r = x.erf();
-  else if (n == "square") r = x.square();
-  else if (n == "reciprocal") r = x.reciprocal();
-  else if (n == "silu") r = at::silu(x);
-  else if (n == "hardswish") r = at::hardswish(x);
-  else TORCH_CHECK(false, "unknown unary op '", n, "'");
+  switch (op) {
+    case TS_UNARY_NEG: r = x.neg(); break;
+    case TS_UNARY_ABS: r = x.abs(); break;
+    case TS_UNARY_EXP: r = x.exp(); break;
+    case TS_UNARY_LOG: r = x.log(); break;
+    case TS_UNARY_SQRT: r = x.sqrt(); break;
+    case TS_UNARY_RSQRT: r = x.rsqrt(); break;
+    case TS_UNARY_SIN: r = x.sin(); break;
+    case TS_UNARY_COS: r = x.cos(); break;
+    case TS_UNARY_TANH: r = x.tanh(); break;
+    case TS_UNARY_SIGMOID: r = x.sigmoid(); break;
+    case TS_UNARY_RELU: r = x.relu(); break;
+    case TS_UNARY_FLOOR: r = x.floor(); break;
+    case TS_UNARY_CEIL: r = x.ceil(); break;
+    case TS_UNARY_ROUND: r = x.round(); break;
+    case TS_UNARY_SIGN: r = x.sign(); break;
+    case TS_UNARY_LOGICAL_NOT: r = x.logical_not(); break;
+    case TS_UNARY_ISNAN: r = x.isnan(); break;
+    case TS_UNARY_ISINF: r = x.isinf(); break;
+    case TS_UNARY_ERF: r = x.erf(); break;
+    case TS_UNARY_SQUARE: r = x.square(); break;
+    case TS_UNARY_RECIPROCAL: r = x.reciprocal(); break;
+    case TS_UNARY_SILU: r = at::silu(x); break;
+    case TS_UNARY_HARDSWISH: r = at::hardswish(x); break;
+    default: TORCH_CHECK(false, "unknown unary op code ", static_cast<int>(op));
+  }
   *out = wrap(std::move(r));
   TS_CATCH
 }
 
-ts_error ts_compare(const char *name, ts_tensor a, ts_tensor b, ts_tensor *out) {
-  TS_TRY *out = wrap(compare(name, T(a), T(b))); TS_CATCH
+ts_error ts_compare(ts_compare_op op, ts_tensor a, ts_tensor b, ts_tensor *out) {
+  TS_TRY *out = wrap(compare(op, T(a), T(b))); TS_CATCH
 }
-ts_error ts_compare_scalar(const char *name, ts_tensor a, double s, ts_tensor *out) {
-  TS_TRY *out = wrap(compare(name, T(a), at::scalar_tensor(s, T(a).options()))); TS_CATCH
+ts_error ts_compare_scalar(ts_compare_op op, ts_tensor a, double s, ts_tensor *out) {
+  TS_TRY *out = wrap(compare(op, T(a), at::scalar_tensor(s, T(a).options()))); TS_CATCH
 }
 ts_error ts_maximum(ts_tensor a, ts_tensor b, ts_tensor *out) { TS_TRY *out = wrap(at::maximum(T(a), T(b))); TS_CATCH }
 ts_error ts_minimum(ts_tensor a, ts_tensor b, ts_tensor *out) { TS_TRY *out = wrap(at::minimum(T(a), T(b))); TS_CATCH }

@@ -182,12 +182,46 @@ ts_error ts_rsub_scalar(ts_tensor a, double s, ts_tensor *out); /* s - a */
 ts_error ts_pow_scalar(ts_tensor a, double e, ts_tensor *out);
 ts_error ts_pow(ts_tensor a, ts_tensor e, ts_tensor *out);
 ts_error ts_clamp(ts_tensor a, double lo, double hi, int has_lo, int has_hi, ts_tensor *out);
-/* Unary ops by name: neg abs exp log sqrt rsqrt sin cos tanh sigmoid relu floor ceil round sign
-   logical_not isnan isinf erf square reciprocal */
-ts_error ts_unary(const char *name, ts_tensor a, ts_tensor *out);
-/* Comparisons by name: eq ne lt le gt ge; logical_and logical_or */
-ts_error ts_compare(const char *name, ts_tensor a, ts_tensor b, ts_tensor *out);
-ts_error ts_compare_scalar(const char *name, ts_tensor a, double s, ts_tensor *out);
+/* Element-wise unary ops, dispatched by code (the ATen function of the same name). */
+typedef enum {
+  TS_UNARY_NEG = 0,
+  TS_UNARY_ABS = 1,
+  TS_UNARY_EXP = 2,
+  TS_UNARY_LOG = 3,
+  TS_UNARY_SQRT = 4,
+  TS_UNARY_RSQRT = 5,
+  TS_UNARY_SIN = 6,
+  TS_UNARY_COS = 7,
+  TS_UNARY_TANH = 8,
+  TS_UNARY_SIGMOID = 9,
+  TS_UNARY_RELU = 10,
+  TS_UNARY_FLOOR = 11,
+  TS_UNARY_CEIL = 12,
+  TS_UNARY_ROUND = 13,
+  TS_UNARY_SIGN = 14,
+  TS_UNARY_LOGICAL_NOT = 15,
+  TS_UNARY_ISNAN = 16,
+  TS_UNARY_ISINF = 17,
+  TS_UNARY_ERF = 18,
+  TS_UNARY_SQUARE = 19,
+  TS_UNARY_RECIPROCAL = 20,
+  TS_UNARY_SILU = 21,
+  TS_UNARY_HARDSWISH = 22,
+} ts_unary_op;
+ts_error ts_unary(ts_unary_op op, ts_tensor a, ts_tensor *out);
+/* Comparisons and logical and/or, dispatched by code. */
+typedef enum {
+  TS_COMPARE_EQ = 0,
+  TS_COMPARE_NE = 1,
+  TS_COMPARE_LT = 2,
+  TS_COMPARE_LE = 3,
+  TS_COMPARE_GT = 4,
+  TS_COMPARE_GE = 5,
+  TS_COMPARE_LOGICAL_AND = 6,
+  TS_COMPARE_LOGICAL_OR = 7,
+} ts_compare_op;
+ts_error ts_compare(ts_compare_op op, ts_tensor a, ts_tensor b, ts_tensor *out);
+ts_error ts_compare_scalar(ts_compare_op op, ts_tensor a, double s, ts_tensor *out);
 ts_error ts_maximum(ts_tensor a, ts_tensor b, ts_tensor *out);
 ts_error ts_minimum(ts_tensor a, ts_tensor b, ts_tensor *out);
 

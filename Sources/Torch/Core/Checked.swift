@@ -212,13 +212,13 @@ extension Tensor {
             OpRecorder.note("clamp", [t], out)
             return out
         }
-        public func unary(_ name: String) throws -> Tensor {
-            let out = try make(name) { ts_unary(name, h, $0) }
-            OpRecorder.note(name, [t], out)
+        public func unary(_ op: UnaryOp) throws -> Tensor {
+            let out = try make(op.name) { ts_unary(op.code, h, $0) }
+            OpRecorder.note(op.name, [t], out)
             return out
         }
-        public func compare(_ name: String, _ o: Tensor) throws -> Tensor { try make(name) { ts_compare(name, h, o.handle, $0) } }
-        public func compare(_ name: String, _ s: Double) throws -> Tensor { try make(name) { ts_compare_scalar(name, h, s, $0) } }
+        public func compare(_ op: CompareOp, _ o: Tensor) throws -> Tensor { try make(op.name) { ts_compare(op.code, h, o.handle, $0) } }
+        public func compare(_ op: CompareOp, _ s: Double) throws -> Tensor { try make(op.name) { ts_compare_scalar(op.code, h, s, $0) } }
         public func maximum(_ o: Tensor) throws -> Tensor {
             let out = try make("maximum") { ts_maximum(h, o.handle, $0) }
             OpRecorder.note("maximum", [t, o], out)

@@ -62,48 +62,48 @@ extension Tensor {
     public static func + (s: Double, a: Tensor) -> Tensor { a + s }
     public static func * (s: Double, a: Tensor) -> Tensor { a * s }
     public static func - (s: Double, a: Tensor) -> Tensor { trap { try a.checked.rsub(s) } }
-    public static prefix func - (a: Tensor) -> Tensor { a.unary("neg") }
+    public static prefix func - (a: Tensor) -> Tensor { a.unary(.neg) }
 
     public func pow(_ e: Double) -> Tensor { Tensor.trap { try checked.pow(e) } }
     public func pow(_ e: Tensor) -> Tensor { Tensor.trap { try checked.pow(e) } }
     public func clamp(min lo: Double? = nil, max hi: Double? = nil) -> Tensor { Tensor.trap { try checked.clamp(min: lo, max: hi) } }
-    func unary(_ name: String) -> Tensor { Tensor.trap { try checked.unary(name) } }
-    public func abs() -> Tensor { unary("abs") }
-    public func exp() -> Tensor { unary("exp") }
-    public func log() -> Tensor { unary("log") }
-    public func sqrt() -> Tensor { unary("sqrt") }
-    public func rsqrt() -> Tensor { unary("rsqrt") }
-    public func sin() -> Tensor { unary("sin") }
-    public func cos() -> Tensor { unary("cos") }
-    public func tanh() -> Tensor { unary("tanh") }
-    public func floor() -> Tensor { unary("floor") }
-    public func ceil() -> Tensor { unary("ceil") }
-    public func round() -> Tensor { unary("round") }
-    public func sign() -> Tensor { unary("sign") }
-    public func square() -> Tensor { unary("square") }
-    public func reciprocal() -> Tensor { unary("reciprocal") }
-    public func erf() -> Tensor { unary("erf") }
-    public func logicalNot() -> Tensor { unary("logical_not") }
-    public func isNaN() -> Tensor { unary("isnan") }
-    public func isInf() -> Tensor { unary("isinf") }
+    func unary(_ op: UnaryOp) -> Tensor { Tensor.trap { try checked.unary(op) } }
+    public func abs() -> Tensor { unary(.abs) }
+    public func exp() -> Tensor { unary(.exp) }
+    public func log() -> Tensor { unary(.log) }
+    public func sqrt() -> Tensor { unary(.sqrt) }
+    public func rsqrt() -> Tensor { unary(.rsqrt) }
+    public func sin() -> Tensor { unary(.sin) }
+    public func cos() -> Tensor { unary(.cos) }
+    public func tanh() -> Tensor { unary(.tanh) }
+    public func floor() -> Tensor { unary(.floor) }
+    public func ceil() -> Tensor { unary(.ceil) }
+    public func round() -> Tensor { unary(.round) }
+    public func sign() -> Tensor { unary(.sign) }
+    public func square() -> Tensor { unary(.square) }
+    public func reciprocal() -> Tensor { unary(.reciprocal) }
+    public func erf() -> Tensor { unary(.erf) }
+    public func logicalNot() -> Tensor { unary(.logicalNot) }
+    public func isNaN() -> Tensor { unary(.isNaN) }
+    public func isInf() -> Tensor { unary(.isInf) }
     public func maximum(_ o: Tensor) -> Tensor { Tensor.trap { try checked.maximum(o) } }
     public func minimum(_ o: Tensor) -> Tensor { Tensor.trap { try checked.minimum(o) } }
 
     // Comparisons return bool tensors (`.==` style to keep Swift's `==` for identity-free equality checks).
-    public static func .== (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare("eq", b) } }
-    public static func .!= (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare("ne", b) } }
-    public static func .< (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare("lt", b) } }
-    public static func .<= (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare("le", b) } }
-    public static func .> (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare("gt", b) } }
-    public static func .>= (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare("ge", b) } }
-    public static func .== (a: Tensor, s: Double) -> Tensor { trap { try a.checked.compare("eq", s) } }
-    public static func .!= (a: Tensor, s: Double) -> Tensor { trap { try a.checked.compare("ne", s) } }
-    public static func .< (a: Tensor, s: Double) -> Tensor { trap { try a.checked.compare("lt", s) } }
-    public static func .<= (a: Tensor, s: Double) -> Tensor { trap { try a.checked.compare("le", s) } }
-    public static func .> (a: Tensor, s: Double) -> Tensor { trap { try a.checked.compare("gt", s) } }
-    public static func .>= (a: Tensor, s: Double) -> Tensor { trap { try a.checked.compare("ge", s) } }
-    public static func .& (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare("logical_and", b) } }
-    public static func .| (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare("logical_or", b) } }
+    public static func .== (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare(.eq, b) } }
+    public static func .!= (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare(.ne, b) } }
+    public static func .< (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare(.lt, b) } }
+    public static func .<= (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare(.le, b) } }
+    public static func .> (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare(.gt, b) } }
+    public static func .>= (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare(.ge, b) } }
+    public static func .== (a: Tensor, s: Double) -> Tensor { trap { try a.checked.compare(.eq, s) } }
+    public static func .!= (a: Tensor, s: Double) -> Tensor { trap { try a.checked.compare(.ne, s) } }
+    public static func .< (a: Tensor, s: Double) -> Tensor { trap { try a.checked.compare(.lt, s) } }
+    public static func .<= (a: Tensor, s: Double) -> Tensor { trap { try a.checked.compare(.le, s) } }
+    public static func .> (a: Tensor, s: Double) -> Tensor { trap { try a.checked.compare(.gt, s) } }
+    public static func .>= (a: Tensor, s: Double) -> Tensor { trap { try a.checked.compare(.ge, s) } }
+    public static func .& (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare(.logicalAnd, b) } }
+    public static func .| (a: Tensor, b: Tensor) -> Tensor { trap { try a.checked.compare(.logicalOr, b) } }
 
     // MARK: in-place (explicit; they mutate storage shared by every view)
     public func copy_(_ src: Tensor) { Tensor.trap { try checked.copy_(src) } }

@@ -29,11 +29,11 @@ public enum Functional {
     public static func gelu(_ x: Tensor, tanhApproximation: Bool = false) -> Tensor {
         Tensor.trap { try Checked.gelu(x, tanhApproximation: tanhApproximation) }
     }
-    public static func relu(_ x: Tensor) -> Tensor { x.unary("relu") }
-    public static func sigmoid(_ x: Tensor) -> Tensor { x.unary("sigmoid") }
-    public static func silu(_ x: Tensor) -> Tensor { x.unary("silu") }
+    public static func relu(_ x: Tensor) -> Tensor { x.unary(.relu) }
+    public static func sigmoid(_ x: Tensor) -> Tensor { x.unary(.sigmoid) }
+    public static func silu(_ x: Tensor) -> Tensor { x.unary(.silu) }
     /// x · relu6(x + 3) / 6 (MobileNetV3's `nn.Hardswish`).
-    public static func hardswish(_ x: Tensor) -> Tensor { x.unary("hardswish") }
+    public static func hardswish(_ x: Tensor) -> Tensor { x.unary(.hardswish) }
     public static func softmax(_ x: Tensor, dim: Int) -> Tensor { Tensor.trap { try Checked.softmax(x, dim: dim) } }
     public static func logSoftmax(_ x: Tensor, dim: Int) -> Tensor { Tensor.trap { try Checked.logSoftmax(x, dim: dim) } }
     public static func dropout(_ x: Tensor, p: Double, training: Bool) -> Tensor {

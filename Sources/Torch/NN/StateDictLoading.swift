@@ -107,7 +107,7 @@ extension Module {
     /// Equal elements once converted to `dtype`, the values a load would write (NaN never equals itself).
     private static func sameValues(_ a: Tensor, _ b: Tensor, as dtype: DType) throws -> Bool {
         let x = try a.checked.to(dtype: dtype), y = try b.checked.to(dtype: dtype, device: a.device)
-        return try x.checked.compare("ne", y).checked.sum().checked.itemInt() == 0
+        return try x.checked.compare(.ne, y).checked.sum().checked.itemInt() == 0
     }
 
     /// Loads host tensors (from safetensors or a PyTorch checkpoint).
