@@ -42,7 +42,8 @@ struct ModelsCommand: ParsableCommand {
             let r = family.recipe(dataset, model.name), p = family.testProtocol(dataset, model.name).value
             let rules = r.value.paramRules.sorted { $0.key < $1.key }.map { "\($0.key): lr x\($0.value.lrMult), decay x\($0.value.decayMult)" }
             print("  \(dataset.rawValue) (\(model.name)):")
-            print("    train: \(r.value.optimizer.rawValue) lr \(r.value.lr) wd \(r.value.weightDecay)" + (rules.isEmpty ? "" : " [\(rules.joined(separator: "; "))]")
+            let shown = rules.count > 6 ? rules.prefix(6).joined(separator: "; ") + "; and \(rules.count - 6) more" : rules.joined(separator: "; ")
+            print("    train: \(r.value.optimizer.rawValue) lr \(r.value.lr) wd \(r.value.weightDecay)" + (rules.isEmpty ? "" : " [\(shown)]")
                   + (r.value.gradClipMaxNorm.map { ", clip \($0)" } ?? "") + ", \(r.value.iterations) iterations, batch \(r.value.batchSize), crop \(r.value.cropSize)"
                   + ", \(r.value.policy.rawValue) (power \(r.value.power), warm-up \(r.value.warmupIters))")
             print("      from \(r.source)")
