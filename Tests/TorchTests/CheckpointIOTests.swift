@@ -473,7 +473,7 @@ struct CheckpointIOTests {
 // MARK: - Helpers
 
 /// A small deterministic generator (SplitMix64), so fuzz-style tests are reproducible.
-private struct SplitMix64 {
+struct SplitMix64 {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -488,7 +488,7 @@ private struct SplitMix64 {
 /// A stored ZIP archive (CRCs left zero: the reader does not check them). With `zip64`, every
 /// size and offset goes through ZIP64 extra fields and end records; `method` marks entries as
 /// compressed without compressing them, to test the refusal.
-private func makeZip(_ entries: [(String, Data)], method: UInt16 = 0, zip64: Bool = false) -> Data {
+func makeZip(_ entries: [(String, Data)], method: UInt16 = 0, zip64: Bool = false) -> Data {
     var out = Data()
     func u16(_ v: Int) { var x = UInt16(v).littleEndian; withUnsafeBytes(of: &x) { out.append(contentsOf: $0) } }
     func u32(_ v: Int) { var x = UInt32(v).littleEndian; withUnsafeBytes(of: &x) { out.append(contentsOf: $0) } }
