@@ -17,7 +17,7 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
-        var options = Demo.Options(workDir: URL(fileURLWithPath: workDir))
+        var options = Demo.Options(workDir: try prepareOutputFolder(workDir, "--work-dir"))
         options.iterations = iters
         options.device = device.description
         options.seed = seed

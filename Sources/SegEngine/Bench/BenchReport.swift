@@ -2,6 +2,7 @@
 
 import Foundation
 import Torch
+import TorchIO
 
 public struct BenchReport: Sendable {
     public var results: [BenchResult]
@@ -80,7 +81,7 @@ public struct BenchReport: Sendable {
                 return url
             }
         } catch {
-            throw BenchmarkError("cannot write the benchmark report to \(directory.path): \(error.localizedDescription)")
+            throw BenchmarkError("cannot write the benchmark report to \(directory.path): \(FileAccess.reason(error))")
         }
     }
 
