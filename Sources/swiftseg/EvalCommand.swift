@@ -29,6 +29,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        boundPrimitiveCacheForInference(tta: protocolOptions.tta)
         let root = try existingPath(data, "dataset root")
         let checkpointURL = try existingPath(checkpoint, "checkpoint")
         let outURL = URL(fileURLWithPath: out ?? (checkpointURL.hasDirectoryPath || isDirectory(checkpointURL)

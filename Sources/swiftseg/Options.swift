@@ -124,6 +124,14 @@ struct TestProtocolOptions: ParsableArguments {
     }
 }
 
+/// Bounds oneDNN's primitive cache for inference over many images. oneDNN keeps a compiled kernel per layer and
+/// input size, up to 1024 of them: over a folder of images of many sizes the resident set grows by hundreds of MB.
+/// Plain inference at one size uses about 85 (LRFormer-T), so 256 keeps a few sizes warm; TTA runs six sizes per
+/// image and keeps oneDNN's default. ONEDNN_PRIMITIVE_CACHE_CAPACITY overrides both. Call before the first op.
+func boundPrimitiveCacheForInference(tta: Bool) {
+    if !tta { Torch.boundPrimitiveCache(256) }
+}
+
 /// An existing file or folder given on the command line.
 func existingPath(_ path: String, _ what: String) throws -> URL {
     let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)

@@ -216,6 +216,8 @@ extension CLITests {
         let full = try TinyDisk(in: dir, name: "full", readOnly: false)
         defer { full.unmount() }
         try full.fill()
+        let small = try TinyDisk(in: dir, name: "small", readOnly: false)  // holds the config and log, not the weights
+        defer { small.unmount() }
         let checkpoint = dir.appendingPathComponent("tiny.safetensors").path, image = dir.appendingPathComponent("img.png").path
         let data = try EngineFixtures.synthData(in: dir, train: 2, val: 1).path
         let ro = readOnly.url.path, fullPath = full.url.path
@@ -223,6 +225,8 @@ extension CLITests {
         let cases: [(String, [String], [String])] = [
             ("train work dir on ro", train + ["--work-dir", "\(ro)/existing"], ["work dir \(ro)/existing: cannot write into the folder: Read-only file system"]),
             ("train work dir on full", train + ["--work-dir", "\(fullPath)/work"], ["\(fullPath)/work/config.json: No space left on device"]),
+            ("checkpoint on a small disk", train + ["--work-dir", "\(small.url.path)/work"],
+             ["\(small.url.path)/work/checkpoints/.iter_1.partial/model.safetensors: write failed: No space left on device"]),
             ("predict --out ro", ["predict", "--model", "lrformer-tiny", "--checkpoint", checkpoint, "--input", image, "--out", "\(ro)/out"],
              ["output folder \(ro)/out: cannot create the folder: Read-only file system"]),
             ("predict --out full", ["predict", "--model", "lrformer-tiny", "--checkpoint", checkpoint, "--input", image, "--out", fullPath],
@@ -354,5 +358,46 @@ enum PeakMemory {
         // WIFEXITED / WEXITSTATUS: a signal shows as 128 + its number.
         let code = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         return (code, usage.ru_maxrss, stderr)
+    }
+}
+
+// MARK: - 8. oneDNN's primitive cache is bounded for inference
+
+extension CLITests {
+    /// oneDNN cache misses logged (ONEDNN_VERBOSE=all) while predict segmented each image, in input order.
+    static func primitiveMisses(_ images: URL, checkpoint: URL, out: URL, capacity: String?) throws -> [Int] {
+        var environment = ["ONEDNN_VERBOSE": "all"]
+        if let capacity { environment["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = capacity }
+        let r = try SwiftSegBinary.run(["predict", "--model", "lrformer-tiny", "--checkpoint", checkpoint.path, "--input", images.path,
+                                        "--out", out.path, "--dataset", "ade20k", "--short-side", "64"], environment: environment)
+        #expect(r.exited && r.status == 0, "\(r.stderr)")
+        var misses: [Int] = [], current = 0
+        for line in r.stdout.split(separator: "\n") {
+            if line.contains("create:cache_miss") { current += 1 }
+            if line.hasPrefix("[") { misses.append(current); current = 0 }  // "[i/n] name": image i is done
+        }
+        return misses
+    }
+
+    @Test("predict bounds oneDNN's primitive cache: many sizes evict old kernels, one size keeps all of them")
+    func primitiveCacheIsBounded() throws {
+        let dir = try Self.workspace("primcache")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let checkpoint = dir.appendingPathComponent("tiny.safetensors")
+        // Seven aspect ratios (each resized to its own model input), then the first again.
+        let mixed = dir.appendingPathComponent("mixed"), same = dir.appendingPathComponent("same")
+        for folder in [mixed, same] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        let widths = [48, 64, 80, 96, 112, 128, 144, 48]
+        for (i, width) in widths.enumerated() {
+            try ImageIO.writePNG(EngineRuns.PredictorTests.image(width: width, height: 48, seed: i), to: mixed.appendingPathComponent("\(i).png"))
+            try ImageIO.writePNG(EngineRuns.PredictorTests.image(width: 128, height: 96, seed: i), to: same.appendingPathComponent("\(i).png"))
+        }
+        let bounded = try Self.primitiveMisses(mixed, checkpoint: checkpoint, out: dir.appendingPathComponent("o1"), capacity: nil)
+        #expect(bounded.count == widths.count && bounded.allSatisfy { $0 > 0 }, "the last image's kernels were evicted: \(bounded)")
+        let unbounded = try Self.primitiveMisses(mixed, checkpoint: checkpoint, out: dir.appendingPathComponent("o2"), capacity: "1024")
+        #expect(unbounded.last == 0, "the environment variable overrides the bound: \(unbounded)")
+        // At one size every kernel stays cached after the first image: no speed is lost.
+        let oneSize = try Self.primitiveMisses(same, checkpoint: checkpoint, out: dir.appendingPathComponent("o3"), capacity: nil)
+        #expect(oneSize.first ?? 0 > 0 && oneSize.dropFirst().allSatisfy { $0 == 0 }, "\(oneSize)")
     }
 }

@@ -35,11 +35,12 @@ public enum SynthDataset {
         }
         // Scenes render side by side, each holding its pixels, labels and PNG encoding (about 8 bytes a pixel):
         // as many at once as fit in half the memory.
-        let sceneBytes = Double(size.h) * Double(size.w) * 8
-        let parallel = min(ProcessInfo.processInfo.activeProcessorCount, Int(Double(ProcessInfo.processInfo.physicalMemory) / 2 / sceneBytes))
+        let sceneBytes = Double(size.h) * Double(size.w) * 8, memory = Double(ProcessInfo.processInfo.physicalMemory)
+        let parallel = min(ProcessInfo.processInfo.activeProcessorCount, Int(memory / 2 / sceneBytes))
         guard parallel >= 1 else {
-            throw DatasetError(.writeFailed, path: dir.path, reason: String(format: "synthetic images of %dx%d need about %.1f GiB each to render, more than half of this machine's %.1f GiB",
-                                                                             size.h, size.w, sceneBytes / 1_073_741_824, Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824))
+            let reason = String(format: "synthetic images of %dx%d need about %.1f GiB each to render, more than half of this machine's %.1f GiB",
+                                size.h, size.w, sceneBytes / 1_073_741_824, memory / 1_073_741_824)
+            throw DatasetError(.writeFailed, path: dir.path, reason: reason)
         }
         let base = dir.appendingPathComponent("ADEChallengeData2016")
         var jobs: [(split: DatasetSplit, index: Int, image: URL, label: URL)] = []
