@@ -17,6 +17,23 @@ public struct Image: Sendable, Equatable {
     public init(width: Int, height: Int, channels: Int, fill: UInt8 = 0) {
         self.init(width: width, height: height, channels: channels, pixels: [UInt8](repeating: fill, count: width * height * channels))
     }
+
+    /// The most bytes of samples an image may hold: what the JPEG and PNG decoders accept (IC_MAX_IMAGE_BYTES), so
+    /// that every image SwiftSeg makes (synthetic, resized) can be written and read back.
+    public static let maxBytes = 1 << 31
+
+    /// Why an image of `height` x `width` with `channels` samples a pixel is too large to make, or nil. Sizes come
+    /// from users (`synth --size`, crops, test scales): checked before anything is allocated.
+    public static func sizeProblem(height: Int, width: Int, channels: Int = 3) -> String? {
+        guard height > 0, width > 0 else { return "\(height)x\(width) is empty" }
+        let (pixels, overflow) = height.multipliedReportingOverflow(by: width)
+        let (bytes, overflow2) = pixels.multipliedReportingOverflow(by: channels)
+        guard !overflow, !overflow2, bytes <= maxBytes else {
+            return "\(height)x\(width) is larger than the largest image SwiftSeg reads or writes "
+                + "(\(maxBytes >> 20) MiB of samples, about \(Int(Double(maxBytes / channels).squareRoot()))x\(Int(Double(maxBytes / channels).squareRoot())) with \(channels) channels)"
+        }
+        return nil
+    }
 }
 
 /// A label map: one class index per pixel, row-major. 255 means "ignore" throughout SwiftSeg.

@@ -1,4 +1,5 @@
 import Foundation
+import TorchIO
 
 /// The container of an image file, told by its first bytes: file extensions lie (a PNG named .jpg is common).
 enum ImageFileFormat: String {
@@ -28,10 +29,11 @@ enum ImageFileFormat: String {
         guard !isDirectory.boolValue else {
             throw ImageIOError(.unreadable, path: path, reason: "is a directory, not an image file")
         }
+        if let problem = FileAccess.readProblem(url) { throw ImageIOError(.unreadable, path: path, reason: "cannot read: \(problem)") }
         do {
             return try Data(contentsOf: url)
         } catch {
-            throw ImageIOError(.unreadable, path: path, reason: "cannot read file: \(error.localizedDescription)")
+            throw ImageIOError(.unreadable, path: path, reason: "cannot read: \(FileAccess.reason(error))")
         }
     }
 

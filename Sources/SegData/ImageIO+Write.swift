@@ -1,5 +1,6 @@
 import CImageCodecs
 import Foundation
+import TorchIO
 
 extension ImageIO {
     /// Writes an 8-bit gray or RGB PNG.
@@ -50,10 +51,11 @@ extension ImageIO {
     }
 
     private static func write(_ data: Data, to url: URL) throws {
+        if let problem = FileAccess.replaceProblem(url) { throw ImageIOError(.writeFailed, path: url.path, reason: "cannot write: \(problem)") }
         do {
             try data.write(to: url, options: .atomic)
         } catch {
-            throw ImageIOError(.writeFailed, path: url.path, reason: "cannot write file: \(error.localizedDescription)")
+            throw ImageIOError(.writeFailed, path: url.path, reason: "cannot write: \(FileAccess.reason(error))")
         }
     }
 }

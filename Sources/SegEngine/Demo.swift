@@ -85,7 +85,7 @@ public enum Demo {
         let metrics = try Evaluator(settings: settings, device: try Trainer.resolveDevice(o.device)).evaluate(loaded.model, dataset: valSet)
         log(metrics.table(classNames: valSet.classes.names))
         let resultsURL = o.workDir.appendingPathComponent("eval.json")
-        try metrics.json(classNames: valSet.classes.names).write(to: resultsURL, options: .atomic)
+        try metrics.json(classNames: valSet.classes.names).writeAtomically(to: resultsURL)
 
         log("4/4 writing predictions and overlays for 8 validation images")
         let predictions = o.workDir.appendingPathComponent("predictions")

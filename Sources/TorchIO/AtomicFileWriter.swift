@@ -13,8 +13,9 @@ enum AtomicFileWriter {
         let temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         func fail(_ message: String) -> TorchIOError { TorchIOError(operation, "\(url.path): \(message)") }
 
+        if let problem = FileAccess.replaceProblem(url) { throw fail("cannot write: \(problem)") }
         guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
-            throw fail("cannot create a temporary file in \(folder.path)")
+            throw fail("cannot create a temporary file in \(folder.path): \(String(cString: strerror(errno)))")
         }
         var renamed = false
         defer { if !renamed { try? FileManager.default.removeItem(at: temp) } }
@@ -26,7 +27,7 @@ enum AtomicFileWriter {
         } catch let error as TorchIOError {
             throw error
         } catch {
-            throw fail("write failed (\(error.localizedDescription))")
+            throw fail("write failed: \(FileAccess.reason(error))")
         }
         guard rename(temp.path, url.path) == 0 else {
             throw fail("cannot move the temporary file into place (\(String(cString: strerror(errno))))")

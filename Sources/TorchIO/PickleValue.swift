@@ -79,6 +79,7 @@ indirect enum PickleValue {
 final class PickleList {
     var items: [PickleValue]
     init(_ items: [PickleValue] = []) { self.items = items }
+    deinit { PickleTeardown.release(&items) }
 }
 
 /// An insertion-ordered dict. Keys that are strings, ints or tuples of those replace an earlier
@@ -103,6 +104,12 @@ final class PickleDict {
     }
 
     var count: Int { entries.count }
+
+    deinit {
+        var values = entries.flatMap { [$0.key, $0.value] }
+        entries = []
+        PickleTeardown.release(&values)
+    }
 }
 
 private indirect enum PickleKey: Hashable {
@@ -137,5 +144,55 @@ final class PickleObject {
     init(typeName: String, arguments: [PickleValue]) {
         self.typeName = typeName
         self.arguments = arguments
+    }
+
+    deinit {
+        var values = arguments + (state.map { [$0] } ?? [])
+        arguments = []
+        state = nil
+        PickleTeardown.release(&values)
+    }
+}
+
+/// Frees nested values without recursion. Swift releases a nested value one level per stack frame, so a hostile
+/// file of 100,000 nested lists would overflow the stack on the way out even if it parsed. A container's deinit
+/// hands its elements to a per-thread queue instead, and only the outermost deinit on a thread drains it
+/// (CPython's "trashcan"); tuples met in the queue are opened up too. Chains of tuples outside any container are
+/// bounded by the unpickler's depth limit.
+enum PickleTeardown {
+    private final class Queue {
+        var pending: [PickleValue] = []
+        var draining = false
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key) { raw in
+            if let raw = raw as UnsafeMutableRawPointer? { Unmanaged<Queue>.fromOpaque(raw).release() }
+        }
+        precondition(status == 0, "pthread_key_create failed (\(status))")
+        return key
+    }()
+
+    private static var queue: Queue {
+        if let raw = pthread_getspecific(key) { return Unmanaged<Queue>.fromOpaque(raw).takeUnretainedValue() }
+        let queue = Queue()
+        pthread_setspecific(key, Unmanaged.passRetained(queue).toOpaque())
+        return queue
+    }
+
+    /// Takes `values` (a dying container's elements, moved out of it so that the queue holds their only references).
+    static func release(_ values: inout [PickleValue]) {
+        guard !values.isEmpty else { return }
+        let queue = queue
+        queue.pending.append(contentsOf: values)
+        values = []
+        guard !queue.draining else { return }
+        queue.draining = true
+        while let value = queue.pending.popLast() {
+            if case let .tuple(items) = value { queue.pending.append(contentsOf: items) }
+            // `value` is released here; a container it held last queues its own elements and returns.
+        }
+        queue.draining = false
     }
 }

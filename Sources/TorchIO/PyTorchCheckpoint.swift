@@ -23,13 +23,14 @@ public struct PyTorchCheckpoint: Sendable {
     /// (optimizer state, numpy values, mmengine objects) is stepped over, and only the state_dict's
     /// storages are read.
     public static func read(_ url: URL) throws -> PyTorchCheckpoint {
-        let fileName = url.lastPathComponent
+        let fileName = url.path  // messages name the whole path
         let fail = { (message: String) in TorchIOError("checkpoint", "\(fileName): \(message)") }
         let data: Data
+        if let problem = FileAccess.readProblem(url) { throw fail("cannot read: \(problem)") }
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw fail("cannot read file (\(error.localizedDescription))")
+            throw fail("cannot read: \(FileAccess.reason(error))")
         }
 
         let root: PickleValue

@@ -101,13 +101,14 @@ struct SafeTensorsFile {
     let metadata: [String: String]
 
     init(_ url: URL) throws {
-        let fileName = url.lastPathComponent
+        let fileName = url.path  // messages name the whole path
         func fail(_ message: String) -> TorchIOError { TorchIOError("safetensors", "\(fileName): \(message)") }
 
+        if let problem = FileAccess.readProblem(url) { throw fail("cannot read: \(problem)") }
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw fail("cannot read file (\(error.localizedDescription))")
+            throw fail("cannot read: \(FileAccess.reason(error))")
         }
         guard let rawLength = data.littleEndian(UInt64.self, at: 0) else {
             throw fail("file is \(data.count) bytes, too short for the 8-byte header length")

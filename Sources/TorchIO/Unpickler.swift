@@ -12,9 +12,20 @@ struct Unpickler {
     private let operation: String
     private let persistentLoad: (PickleValue) throws -> PickleValue
 
-    private var stack: [PickleValue] = []
+    /// Values with their nesting depth (0 for scalars, 1 + the deepest element for containers), so that a
+    /// hostile file cannot build values nested deeper than `maxDepth`: everything that walks or frees a value
+    /// would recurse once per level.
+    private struct Slot {
+        var value: PickleValue
+        var depth: Int
+    }
+
+    /// Checkpoints nest a few levels; 1,000 is far beyond any real file and far below what recursion survives.
+    static let maxDepth = 1_000
+
+    private var stack: [Slot] = []
     private var marks: [Int] = []
-    private var memo: [Int: PickleValue] = [:]
+    private var memo: [Int: Slot] = [:]
     private var opcodeStart = 0
 
     /// - Parameters:
@@ -41,7 +52,7 @@ struct Unpickler {
                 guard let result = stack.last, stack.count == 1 else {
                     throw fail("STOP with \(stack.count) values on the stack instead of 1")
                 }
-                return result
+                return result.value
             }
             try execute(opcode)
         }
@@ -94,25 +105,44 @@ struct Unpickler {
 
     // MARK: - Stack
 
-    private mutating func push(_ value: PickleValue) { stack.append(value) }
+    private mutating func push(_ value: PickleValue, depth: Int = 0) { stack.append(Slot(value: value, depth: depth)) }
 
-    private mutating func pop() throws -> PickleValue {
-        guard let value = stack.popLast() else { throw fail("stack underflow") }
+    private mutating func popSlot() throws -> Slot {
+        guard let slot = stack.popLast() else { throw fail("stack underflow") }
         if let mark = marks.last, stack.count < mark { throw fail("pop across a MARK") }
-        return value
+        return slot
     }
 
-    private func top() throws -> PickleValue {
-        guard let value = stack.last else { throw fail("stack underflow") }
-        return value
+    private mutating func pop() throws -> PickleValue { try popSlot().value }
+
+    private func topSlot() throws -> Slot {
+        guard let slot = stack.last else { throw fail("stack underflow") }
+        return slot
     }
+
+    private func top() throws -> PickleValue { try topSlot().value }
 
     /// The values pushed since the last MARK, removing them and the mark.
-    private mutating func popToMark() throws -> [PickleValue] {
+    private mutating func popToMark() throws -> [Slot] {
         guard let mark = marks.popLast(), mark <= stack.count else { throw fail("no MARK on the stack") }
         let items = Array(stack[mark...])
         stack.removeSubrange(mark...)
         return items
+    }
+
+    /// The depth of a container holding `elements`; throws beyond `maxDepth`.
+    private func containerDepth(_ elements: [Slot]) throws -> Int {
+        let depth = 1 + (elements.lazy.map(\.depth).max() ?? 0)
+        guard depth <= Self.maxDepth else {
+            throw fail("values are nested more than \(Self.maxDepth) levels deep (a corrupt or hostile file)")
+        }
+        return depth
+    }
+
+    /// Records that the container on top of the stack now also holds `elements`.
+    private mutating func deepenTop(_ elements: [Slot]) throws {
+        let depth = try containerDepth(elements)
+        stack[stack.count - 1].depth = max(stack[stack.count - 1].depth, depth)
     }
 
     private func memoKey(_ raw: Int) throws -> Int {
@@ -120,9 +150,9 @@ struct Unpickler {
         return raw
     }
 
-    private func memoValue(_ key: Int) throws -> PickleValue {
-        guard let value = memo[key] else { throw fail("memo key \(key) is not defined") }
-        return value
+    private func memoValue(_ key: Int) throws -> Slot {
+        guard let slot = memo[key] else { throw fail("memo key \(key) is not defined") }
+        return slot
     }
 
     // MARK: - Opcodes
@@ -137,7 +167,7 @@ struct Unpickler {
         case Opcode.pop:
             if let mark = marks.last, mark == stack.count { marks.removeLast() } else { _ = try pop() }
         case Opcode.popMark: _ = try popToMark()
-        case Opcode.dup: push(try top())
+        case Opcode.dup: stack.append(try topSlot())
 
         // Constants and numbers
         case Opcode.none: push(.none)
@@ -185,51 +215,52 @@ struct Unpickler {
         case Opcode.binBytes8, Opcode.byteArray8: push(.bytes(try readBytes(try readLength(UInt64.self))))
 
         // Containers
-        case Opcode.emptyList: push(.list(PickleList()))
-        case Opcode.list: push(.list(PickleList(try popToMark())))
-        case Opcode.emptyTuple: push(.tuple([]))
-        case Opcode.tuple: push(.tuple(try popToMark()))
+        case Opcode.emptyList: push(.list(PickleList()), depth: 1)
+        case Opcode.list: try pushContainer(try popToMark()) { .list(PickleList($0)) }
+        case Opcode.emptyTuple: push(.tuple([]), depth: 1)
+        case Opcode.tuple: try pushContainer(try popToMark()) { .tuple($0) }
         case Opcode.tuple1:
-            let a = try pop()
-            push(.tuple([a]))
+            let a = try popSlot()
+            try pushContainer([a]) { .tuple($0) }
         case Opcode.tuple2:
-            let b = try pop(), a = try pop()
-            push(.tuple([a, b]))
+            let b = try popSlot(), a = try popSlot()
+            try pushContainer([a, b]) { .tuple($0) }
         case Opcode.tuple3:
-            let c = try pop(), b = try pop(), a = try pop()
-            push(.tuple([a, b, c]))
-        case Opcode.emptyDict: push(.dict(PickleDict()))
+            let c = try popSlot(), b = try popSlot(), a = try popSlot()
+            try pushContainer([a, b, c]) { .tuple($0) }
+        case Opcode.emptyDict: push(.dict(PickleDict()), depth: 1)
         case Opcode.dict:
             let items = try popToMark()
             let dict = PickleDict()
-            try setItems(items, into: .dict(dict))
-            push(.dict(dict))
-        case Opcode.emptySet: push(.set(PickleList()))
-        case Opcode.frozenSet: push(.set(PickleList(try popToMark())))
+            try setItems(items.map(\.value), into: .dict(dict))
+            push(.dict(dict), depth: try containerDepth(items))
+        case Opcode.emptySet: push(.set(PickleList()), depth: 1)
+        case Opcode.frozenSet: try pushContainer(try popToMark()) { .set(PickleList($0)) }
         case Opcode.append:
-            let value = try pop()
-            try append([value], to: try top())
-        case Opcode.appends:
+            let value = try popSlot()
+            try append([value.value], to: try top())
+            try deepenTop([value])
+        case Opcode.appends, Opcode.addItems:
             let items = try popToMark()
-            try append(items, to: try top())
-        case Opcode.addItems:
-            let items = try popToMark()
-            try append(items, to: try top())
+            try append(items.map(\.value), to: try top())
+            try deepenTop(items)
         case Opcode.setItem:
-            let value = try pop(), key = try pop()
-            try setItems([key, value], into: try top())
+            let value = try popSlot(), key = try popSlot()
+            try setItems([key.value, value.value], into: try top())
+            try deepenTop([key, value])
         case Opcode.setItems:
             let items = try popToMark()
-            try setItems(items, into: try top())
+            try setItems(items.map(\.value), into: try top())
+            try deepenTop(items)
 
         // Memo
-        case Opcode.put: memo[try memoKey(try parseInt(try readLine()))] = try top()
-        case Opcode.binPut: memo[Int(try readByte())] = try top()
-        case Opcode.longBinPut: memo[Int(try read(UInt32.self))] = try top()
-        case Opcode.memoize: memo[memo.count] = try top()
-        case Opcode.get: push(try memoValue(try parseInt(try readLine())))
-        case Opcode.binGet: push(try memoValue(Int(try readByte())))
-        case Opcode.longBinGet: push(try memoValue(Int(try read(UInt32.self))))
+        case Opcode.put: memo[try memoKey(try parseInt(try readLine()))] = try topSlot()
+        case Opcode.binPut: memo[Int(try readByte())] = try topSlot()
+        case Opcode.longBinPut: memo[Int(try read(UInt32.self))] = try topSlot()
+        case Opcode.memoize: memo[memo.count] = try topSlot()
+        case Opcode.get: stack.append(try memoValue(try parseInt(try readLine())))
+        case Opcode.binGet: stack.append(try memoValue(Int(try readByte())))
+        case Opcode.longBinGet: stack.append(try memoValue(Int(try read(UInt32.self))))
 
         // Objects
         case Opcode.global:
@@ -240,32 +271,37 @@ struct Unpickler {
             guard let n = name.stringValue, let m = module.stringValue else { throw fail("STACK_GLOBAL needs two strings") }
             push(Self.global(module: m, name: n))
         case Opcode.reduce:
-            let args = try pop(), callable = try pop()
-            guard let arguments = args.sequenceValue else { throw fail("REDUCE arguments are a \(args.kindDescription), not a tuple") }
-            push(try call(callable, arguments))
+            let args = try popSlot(), callable = try popSlot()
+            guard let arguments = args.value.sequenceValue else {
+                throw fail("REDUCE arguments are a \(args.value.kindDescription), not a tuple")
+            }
+            push(try call(callable.value, arguments), depth: try containerDepth([callable, args]))
         case Opcode.newObj:
-            let args = try pop(), cls = try pop()
-            push(try call(cls, args.sequenceValue ?? [args]))
+            let args = try popSlot(), cls = try popSlot()
+            push(try call(cls.value, args.value.sequenceValue ?? [args.value]), depth: try containerDepth([cls, args]))
         case Opcode.newObjEx:
             _ = try pop()  // keyword arguments: not needed by any modelled class
-            let args = try pop(), cls = try pop()
-            push(try call(cls, args.sequenceValue ?? [args]))
+            let args = try popSlot(), cls = try popSlot()
+            push(try call(cls.value, args.value.sequenceValue ?? [args.value]), depth: try containerDepth([cls, args]))
         case Opcode.build:
-            let state = try pop()
-            if case let .object(object) = try top() { object.state = state }
+            let state = try popSlot()
+            if case let .object(object) = try top() {
+                object.state = state.value
+                try deepenTop([state])
+            }
             // BUILD on anything else (OrderedDict's `_metadata`, tensors) carries nothing we need.
         case Opcode.inst:
             let module = try readLine(), name = try readLine()
             let args = try popToMark()
-            push(try call(Self.global(module: module, name: name), args))
+            push(try call(Self.global(module: module, name: name), args.map(\.value)), depth: try containerDepth(args))
         case Opcode.obj:
             var items = try popToMark()
             guard !items.isEmpty else { throw fail("OBJ without a class") }
             let cls = items.removeFirst()
-            push(try call(cls, items))
+            push(try call(cls.value, items.map(\.value)), depth: try containerDepth([cls] + items))
         case Opcode.binPersId:
-            let pid = try pop()
-            push(try persistentLoad(pid))
+            let pid = try popSlot()
+            push(try persistentLoad(pid.value), depth: try containerDepth([pid]))
         case Opcode.persId:
             push(try persistentLoad(.string(try readLine())))
         case Opcode.ext1, Opcode.ext2, Opcode.ext4:
@@ -275,6 +311,10 @@ struct Unpickler {
         default:
             throw fail(String(format: "unknown opcode 0x%02x (not a pickle, or a corrupt one)", opcode))
         }
+    }
+
+    private mutating func pushContainer(_ elements: [Slot], _ make: ([PickleValue]) -> PickleValue) throws {
+        push(make(elements.map(\.value)), depth: try containerDepth(elements))
     }
 
     private func parseInt(_ line: String) throws -> Int {

@@ -26,7 +26,7 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
-        let workURL = URL(fileURLWithPath: workDir)
+        let workURL = try prepareOutputFolder(workDir, "--work-dir")
         var options = full ? Demo.Options.full(workDir: workURL) : Demo.Options(workDir: workURL)
         if let iters { options.iterations = iters }
         if let size { options.size = size }

@@ -4,6 +4,7 @@ import SegData
 import SegEngine
 import SegModels
 import Torch
+import TorchIO
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,6 +33,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        boundPrimitiveCacheForInference(tta: protocolOptions.tta)
         if nprocPerNode > 1 {
             let status = try LocalLauncher.run(arguments: LocalLauncher.workerArguments(CommandLine.arguments, extra: []),
                                                processes: nprocPerNode)
@@ -75,9 +77,12 @@ struct EvalCommand: ParsableCommand {
         if !json { FileHandle.standardError.write(Data("\n".utf8)) }
         let data = metrics.json(classNames: ds.classes.names, protocol: settings.record)
         do {
+            try checkWritable(outURL, "--out")
             try data.write(to: outURL, options: .atomic)
+        } catch let error as CLIError {
+            throw error
         } catch {
-            throw ValidationError("cannot write \(outURL.path): \((error as NSError).localizedDescription)")
+            throw CLIError("cannot write the results to \(outURL.path): \(FileAccess.reason(error))")
         }
         if json {
             print(String(decoding: data, as: UTF8.self), terminator: "")

@@ -18,8 +18,8 @@ struct FlopsCommand: ParsableCommand {
     func run() throws {
         let sizes = try size.split(separator: ",").map { try Size2D.parse(String($0)) }
         let models = model.split(separator: ",").map { String($0) }
-        let output = try FlopsTool.run(FlopsOptions(models: models, sizes: sizes, numClasses: numClasses,
-                                                    outputDirectory: out.map { URL(fileURLWithPath: $0) }))
+        let folder = try out.map { try prepareOutputFolder($0, "--out") }  // before counting, not after
+        let output = try FlopsTool.run(FlopsOptions(models: models, sizes: sizes, numClasses: numClasses, outputDirectory: folder))
         print(json ? output.json : output.text)
     }
 }
@@ -44,11 +44,12 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        let folder = try out.map { try prepareOutputFolder($0, "--out") }  // before measuring, not after
         var options = BenchOptions(
             models: models.split(separator: ",").map { String($0) },
             sizes: try sizes.split(separator: ",").map { try Size2D.parse(String($0)) },
             batch: batch, device: try deviceOptions.resolve(), precision: precision, train: train, warmup: warmup, repeats: repeats,
-            outputDirectory: out.map { URL(fileURLWithPath: $0) })
+            outputDirectory: folder)
         options.cudaGraphs = cudaGraphs
         let output = try Benchmark.report(options) { print($0) }
         print(output.report.markdown)

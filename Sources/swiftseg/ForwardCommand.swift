@@ -21,10 +21,12 @@ struct ForwardCommand: ParsableCommand {
     func run() throws {
         let weightsURL = try existingPath(weights, "weights")
         let inputURL = try existingPath(input, "input")
+        let outputURL = URL(fileURLWithPath: output)
+        try checkWritable(outputURL, "--output")
         let device = try deviceOptions.resolve()
         let model = try ModelRegistry.build(options.model, numClasses: options.numClasses)
         guard let parity = model as? IntermediateOutputs else {
-            throw ValidationError("\(options.model) does not expose intermediate outputs")
+            throw CLIError("\(options.model) does not expose intermediate outputs")
         }
         let load = try ModelRegistry.load(WeightsFile.read(weightsURL).tensors, into: model, modelName: options.model, strict: true,
                                           source: weightsURL.path)
@@ -32,14 +34,14 @@ struct ForwardCommand: ParsableCommand {
         model.eval().to(device: device)
 
         guard let host = try SafeTensors.read(inputURL)["input"] else {
-            throw ValidationError("\(input) has no tensor named `input`")
+            throw CLIError("\(input) has no tensor named `input`")
         }
         guard host.shape.count == 4, host.shape[1] == 3, host.shape[0] >= 1 else {
-            throw ValidationError("`input` must be B,3,H,W, got \(host.shape)")
+            throw CLIError("`input` must be B,3,H,W, got \(host.shape)")
         }
         if let problem = try ModelRegistry.family(of: options.model).inputConstraints.problem(with: Size2D(host.shape[2], host.shape[3]),
                                                                                                model: options.model) {
-            throw ValidationError("`input`: \(problem)")
+            throw CLIError("`input`: \(problem)")
         }
         let x = try Tensor(host: host).checked.to(dtype: .float32, device: device)
         // float32 means float32 on a GPU too: TF32 matmuls and convolutions would miss the 1e-4 parity.
@@ -51,7 +53,7 @@ struct ForwardCommand: ParsableCommand {
         for key in outputs.keys.sorted() {
             dict[key] = try outputs[key]!.checked.to(dtype: .float32, device: .cpu).host()
         }
-        try SafeTensors.write(dict, metadata: ["model": options.model], to: URL(fileURLWithPath: output))
+        try SafeTensors.write(dict, metadata: ["model": options.model], to: outputURL)
         for key in dict.keys { print("\(key): \(dict[key]!.shape)") }
     }
 }

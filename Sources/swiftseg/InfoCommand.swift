@@ -30,10 +30,22 @@ struct InfoCommand: ParsableCommand {
         }
     }
 
-    /// The path a shared library was mapped from, read from /proc/self/maps.
+    /// The path a shared library was mapped from, from /proc/self/maps read to its end with read(2). (Read with
+    /// `String(contentsOfFile:)`, the line was missing in about one run in three: the file reports no size, and
+    /// only its first chunk was read.)
     private func loadedLibrary(_ name: String) -> String? {
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
-        return maps.split(separator: "\n").lazy.compactMap { line -> String? in
+        let fd = open("/proc/self/maps", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            bytes += chunk[..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").lazy.compactMap { line -> String? in
             guard let path = line.split(separator: " ", omittingEmptySubsequences: true).last, path.hasSuffix("/" + name) else { return nil }
             return String(path)
         }.first

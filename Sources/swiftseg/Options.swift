@@ -4,6 +4,15 @@ import SegData
 import SegEngine
 import SegModels
 import Torch
+import TorchIO
+
+/// A failure while a command runs (a missing file, an unwritable folder, an unavailable device). ArgumentParser
+/// prints it as "Error: <message>"; a `ValidationError` (for problems with the arguments themselves, thrown from
+/// `validate()`) would add the usage text, which says nothing about such failures.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
 
 /// Flags shared by the commands that build a model.
 struct ModelOptions: ParsableArguments {
@@ -52,10 +61,10 @@ enum DeviceChoice: ExpressibleByArgument, Equatable, CustomStringConvertible {
         case .cpu: return .cpu
         case .cuda(let i):
             guard Torch.cuda.isAvailable else {
-                throw ValidationError("--device \(self): CUDA is unavailable (\(Torch.cuda.reason ?? "unknown reason")); see `swiftseg info`")
+                throw CLIError("--device \(self): CUDA is unavailable (\(Torch.cuda.reason ?? "unknown reason")); see `swiftseg info`")
             }
             guard i < Torch.cuda.deviceCount else {
-                throw ValidationError("--device \(self): only \(Torch.cuda.deviceCount) CUDA device(s)")
+                throw CLIError("--device \(self): only \(Torch.cuda.deviceCount) CUDA device(s)")
             }
             return .cuda(i)
         }
@@ -121,11 +130,19 @@ struct PrecisionOption: ParsableArguments {
     var precision: Precision = .fp32
 }
 
+/// Bounds oneDNN's primitive cache for inference over many images. oneDNN keeps a compiled kernel per layer and
+/// input size, up to 1024 of them: over a folder of images of many sizes the resident set grows by hundreds of MB.
+/// Plain inference at one size uses about 85 (LRFormer-T), so 256 keeps a few sizes warm; TTA runs six sizes per
+/// image and keeps oneDNN's default. ONEDNN_PRIMITIVE_CACHE_CAPACITY overrides both. Call before the first op.
+func boundPrimitiveCacheForInference(tta: Bool) {
+    if !tta { Torch.boundPrimitiveCache(256) }
+}
+
 /// An existing file or folder given on the command line.
 func existingPath(_ path: String, _ what: String) throws -> URL {
     let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
     guard FileManager.default.fileExists(atPath: url.path) else {
-        throw ValidationError("\(what) not found: \(path)")
+        throw CLIError("\(what) not found: \(path)")
     }
     return url
 }
@@ -143,7 +160,7 @@ func datasetKind(_ given: DatasetKind?, root: URL) throws -> DatasetKind {
     }
     guard let detected else {
         _ = try DatasetLayout.detect(root: root)  // throws the message listing what was looked for
-        throw ValidationError("cannot tell the data set layout of \(root.path); pass --dataset")
+        throw CLIError("cannot tell the data set layout of \(root.path); pass --dataset")
     }
     return DatasetKind(layout: detected)
 }
@@ -164,19 +181,15 @@ func printWarning(_ message: String) {
     FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
 }
 
-/// Fails early when `url` (a file to be written) cannot be created: its folder is missing or not writable.
+/// Fails early when `url` (a file to be written) cannot be: its folder is missing, read-only or not writable, or
+/// it is a folder or a device (which an atomic write would replace).
 func checkWritable(_ url: URL, _ what: String) throws {
-    let folder = url.deletingLastPathComponent()
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue else {
-        throw ValidationError("\(what) \(url.path): the folder \(folder.path) does not exist")
-    }
-    guard FileManager.default.isWritableFile(atPath: folder.path) else {
-        throw ValidationError("\(what) \(url.path): the folder \(folder.path) is not writable")
-    }
-    var isTargetDir: ObjCBool = false
-    if FileManager.default.fileExists(atPath: url.path, isDirectory: &isTargetDir) {
-        if isTargetDir.boolValue { throw ValidationError("\(what) \(url.path) is a folder, not a file") }
-        if !FileManager.default.isWritableFile(atPath: url.path) { throw ValidationError("\(what) \(url.path) is not writable") }
-    }
+    if let problem = FileAccess.writeProblem(url) { throw CLIError("\(what) \(url.path): \(problem)") }
+}
+
+/// Creates an output folder and checks that it can be written, before any work is done.
+func prepareOutputFolder(_ path: String, _ what: String) throws -> URL {
+    let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
+    if let problem = FileAccess.prepareFolder(url) { throw CLIError("\(what) \(url.path): \(problem)") }
+    return url
 }

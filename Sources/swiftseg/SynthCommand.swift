@@ -12,9 +12,16 @@ struct SynthCommand: ParsableCommand {
     @Option(name: .long, help: "Image size HxW.") var size: String = "256x256"
     @Option(name: .long) var seed: UInt64 = 0
 
+    func validate() throws {
+        guard train >= 0, val >= 0 else { throw ValidationError("--train and --val must not be negative") }
+        let (h, w) = try parseSize(size)
+        if let problem = Image.sizeProblem(height: h, width: w) { throw ValidationError("--size \(size): \(problem)") }
+    }
+
     func run() throws {
         let (h, w) = try parseSize(size)
-        try SynthDataset.generate(to: URL(fileURLWithPath: out), train: train, val: val, size: (h, w), seed: seed)
+        let folder = try prepareOutputFolder(out, "--out")
+        try SynthDataset.generate(to: folder, train: train, val: val, size: (h, w), seed: seed)
         print("wrote \(train) training and \(val) validation images (\(h)x\(w), \(SynthDataset.classes.count) classes) to \(out)")
     }
 }

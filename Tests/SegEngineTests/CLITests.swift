@@ -34,11 +34,11 @@ enum SwiftSegBinary {
     /// Runs the binary to its end; `whileRunning` is called once it has started (to signal it, say).
     /// libtorch gets one thread: the test runner keeps both cores of a small machine busy already, and
     /// OpenMP threads that wait for a descheduled sibling make every op many times slower.
-    static func run(_ arguments: [String], whileRunning: ((Process) -> Void)? = nil) throws -> Result {
+    static func run(_ arguments: [String], environment: [String: String] = [:], whileRunning: ((Process) -> Void)? = nil) throws -> Result {
         let process = Process()
         process.executableURL = url!
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["OMP_NUM_THREADS": "1"]) { _, new in new }
+        process.environment = ProcessInfo.processInfo.environment.merging(["OMP_NUM_THREADS": "1"].merging(environment) { _, new in new }) { _, new in new }
         // Output goes to files, so that neither stream can fill a pipe while the other is read.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swiftseg-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -76,7 +76,7 @@ struct ErrorTests {
             _ = try SafeTensors.read(path)
         } throws: { error in
             guard let error = error as? TorchIOError else { return false }
-            return error.operation == "safetensors" && error.message.contains(path.lastPathComponent) && error.message.contains("cannot read file")
+            return error.operation == "safetensors" && error.message.contains("\(path.path): cannot read: No such file or directory")
         }
     }
 

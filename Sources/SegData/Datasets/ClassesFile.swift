@@ -1,4 +1,5 @@
 import Foundation
+import TorchIO
 
 /// `classes.json`: `{"names": [...], "palette": [[r, g, b], ...]}`, palette optional. The optional
 /// `"reduce_zero_label": true` marks label maps whose 0 means "other" (as ADE20K's).
@@ -22,7 +23,7 @@ public struct ClassesFile: Sendable, Equatable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw DatasetError(.invalidClassesFile, path: url.path, reason: "cannot read classes file: \(error.localizedDescription)")
+            throw DatasetError(.invalidClassesFile, path: url.path, reason: "cannot read classes file: \(FileAccess.reason(error))")
         }
         let contents: Contents
         do {
@@ -55,7 +56,7 @@ public struct ClassesFile: Sendable, Equatable {
         do {
             try encoder.encode(contents).write(to: url, options: .atomic)
         } catch {
-            throw DatasetError(.writeFailed, path: url.path, reason: "cannot write classes file: \(error.localizedDescription)")
+            throw DatasetError(.writeFailed, path: url.path, reason: "cannot write classes file: \(FileAccess.reason(error))")
         }
     }
 }

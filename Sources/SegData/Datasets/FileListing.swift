@@ -1,4 +1,5 @@
 import Foundation
+import TorchIO
 
 /// Folder listing helpers shared by the layouts: sorted, hidden files skipped, errors naming the folder.
 enum FileListing {
@@ -38,7 +39,7 @@ enum FileListing {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         } catch {
-            throw DatasetError(.missingFolder, path: dir.path, reason: "cannot list folder: \(error.localizedDescription)")
+            throw DatasetError(.missingFolder, path: dir.path, reason: "cannot list folder: \(FileAccess.reason(error))")
         }
         return names.sorted().filter { !$0.hasPrefix(".") }.map { dir.appendingPathComponent($0) }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TorchIO
 
 /// A small procedural data set for tests, demos and smoke-training: scenes with a sky/ground
 /// background and textured objects of 8 classes, written in the ADE20K layout.
@@ -29,6 +30,18 @@ public enum SynthDataset {
         guard train >= 0, val >= 0, size.h > 0, size.w > 0 else {
             throw DatasetError(.writeFailed, path: dir.path, reason: "invalid synthetic set: train \(train), val \(val), size \(size.h)x\(size.w)")
         }
+        if let problem = Image.sizeProblem(height: size.h, width: size.w) {
+            throw DatasetError(.writeFailed, path: dir.path, reason: "synthetic images of \(problem)")
+        }
+        // Scenes render side by side, each holding its pixels, labels and PNG encoding (about 8 bytes a pixel):
+        // as many at once as fit in half the memory.
+        let sceneBytes = Double(size.h) * Double(size.w) * 8, memory = Double(ProcessInfo.processInfo.physicalMemory)
+        let parallel = min(ProcessInfo.processInfo.activeProcessorCount, Int(memory / 2 / sceneBytes))
+        guard parallel >= 1 else {
+            let reason = String(format: "synthetic images of %dx%d need about %.1f GiB each to render, more than half of this machine's %.1f GiB",
+                                size.h, size.w, sceneBytes / 1_073_741_824, memory / 1_073_741_824)
+            throw DatasetError(.writeFailed, path: dir.path, reason: reason)
+        }
         let base = dir.appendingPathComponent("ADEChallengeData2016")
         var jobs: [(split: DatasetSplit, index: Int, image: URL, label: URL)] = []
         for (split, count, folder) in [(DatasetSplit.train, train, "training"), (.val, val, "validation")] {
@@ -38,7 +51,7 @@ public enum SynthDataset {
                 do {
                     try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
                 } catch {
-                    throw DatasetError(.writeFailed, path: d.path, reason: "cannot create folder: \(error.localizedDescription)")
+                    throw DatasetError(.writeFailed, path: d.path, reason: "cannot create folder: \(FileAccess.reason(error))")
                 }
             }
             for i in 0..<count {
@@ -47,14 +60,17 @@ public enum SynthDataset {
             }
         }
         let errors = ErrorBox()
-        DispatchQueue.concurrentPerform(iterations: jobs.count) { j in
-            let job = jobs[j]
-            let rendered = scene(index: job.index, split: job.split, size: size, seed: seed)
-            do {
-                try ImageIO.writePNG(rendered.image, to: job.image)
-                try ImageIO.writeLabelPNG(rendered.annotation, palette: nil, to: job.label)
-            } catch {
-                errors.record(error)
+        let workers = min(parallel, max(jobs.count, 1))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for j in stride(from: worker, to: jobs.count, by: workers) where errors.first == nil {
+                let job = jobs[j]
+                let rendered = scene(index: job.index, split: job.split, size: size, seed: seed)
+                do {
+                    try ImageIO.writePNG(rendered.image, to: job.image)
+                    try ImageIO.writeLabelPNG(rendered.annotation, palette: nil, to: job.label)
+                } catch {
+                    errors.record(error)
+                }
             }
         }
         if let error = errors.first { throw error }

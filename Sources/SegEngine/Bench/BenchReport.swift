@@ -3,6 +3,7 @@
 import Foundation
 import SegModels
 import Torch
+import TorchIO
 
 public struct BenchReport: Sendable {
     public var results: [BenchResult]
@@ -81,7 +82,7 @@ public struct BenchReport: Sendable {
                 return url
             }
         } catch {
-            throw BenchmarkError("cannot write the benchmark report to \(directory.path): \(error.localizedDescription)")
+            throw BenchmarkError("cannot write the benchmark report to \(directory.path): \(FileAccess.reason(error))")
         }
     }
 

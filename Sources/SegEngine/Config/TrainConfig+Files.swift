@@ -2,6 +2,7 @@
 
 import Foundation
 import SegModels
+import TorchIO
 import Yams
 
 public enum ConfigFormat: Sendable {
@@ -38,10 +39,11 @@ extension TrainConfig {
     /// file's other fields are then merged onto it.
     public static func load(contentsOf url: URL, model: String? = nil, dataset: DatasetKind? = nil) throws -> TrainConfig {
         let data: Data
+        if let problem = FileAccess.readProblem(url) { throw ConfigError.cannotRead(path: url.path, reason: problem) }
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw ConfigError.cannotRead(path: url.path, reason: (error as NSError).localizedDescription)
+            throw ConfigError.cannotRead(path: url.path, reason: FileAccess.reason(error))
         }
         return try decode(data, format: ConfigFormat(url: url), model: model, dataset: dataset)
     }
@@ -49,10 +51,11 @@ extension TrainConfig {
     /// The data set a config file names (`dataset.kind`), nil when it names none.
     public static func datasetNamed(in url: URL) throws -> DatasetKind? {
         let data: Data
+        if let problem = FileAccess.readProblem(url) { throw ConfigError.cannotRead(path: url.path, reason: problem) }
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw ConfigError.cannotRead(path: url.path, reason: (error as NSError).localizedDescription)
+            throw ConfigError.cannotRead(path: url.path, reason: FileAccess.reason(error))
         }
         return try ConfigDocument.run(data, format: ConfigFormat(url: url)) { try PresetSelection(from: $0) }?.dataset
     }
@@ -84,10 +87,11 @@ extension TrainConfig {
 
     public func merging(contentsOf url: URL) throws -> TrainConfig {
         let data: Data
+        if let problem = FileAccess.readProblem(url) { throw ConfigError.cannotRead(path: url.path, reason: problem) }
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw ConfigError.cannotRead(path: url.path, reason: (error as NSError).localizedDescription)
+            throw ConfigError.cannotRead(path: url.path, reason: FileAccess.reason(error))
         }
         return try merging(data, format: ConfigFormat(url: url))
     }
@@ -101,7 +105,7 @@ extension TrainConfig {
 
     /// Writes `jsonData()` to `url` (e.g. `<work dir>/config.json`).
     public func save(to url: URL) throws {
-        try jsonData().write(to: url, options: .atomic)
+        try jsonData().writeAtomically(to: url)
     }
 }
 

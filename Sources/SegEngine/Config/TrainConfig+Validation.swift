@@ -23,6 +23,9 @@ extension TrainConfig {
         check(iterations > 0, "iterations: must be positive, got \(iterations)")
         check(batchSize > 0, "batchSize: must be positive, got \(batchSize)")
         check(cropSize.height > 0 && cropSize.width > 0, "cropSize: must be positive, got \(cropSize)")
+        if cropSize.height > 0 && cropSize.width > 0, let problem = SizeLimits.problem(cropSize, batch: max(batchSize, 1)) {
+            out.append("cropSize: \(problem)")
+        }
 
         check(optimizer.lr > 0 && optimizer.lr.isFinite, "optimizer.lr: must be positive, got \(optimizer.lr)")
         check(optimizer.betas.count == 2 && optimizer.betas.allSatisfy { $0 >= 0 && $0 < 1 },
@@ -60,6 +63,10 @@ extension TrainConfig {
 
         let aug = augmentation
         check(aug.scale.longSide > 0 && aug.scale.shortSide > 0, "augmentation.scale: must be positive")
+        if aug.scale.shortSide > 0, aug.ratioRange.count == 2, aug.ratioRange[1] > 0,
+           let problem = SizeLimits.problem(aug.scale, ratio: aug.ratioRange[1]) {
+            out.append("augmentation.scale: resized by up to \(aug.ratioRange[1]): \(problem)")
+        }
         check(aug.ratioRange.count == 2 && aug.ratioRange[0] > 0 && aug.ratioRange[0] <= aug.ratioRange[1],
               "augmentation.ratioRange: expected [min, max] with 0 < min <= max, got \(aug.ratioRange)")
         check(aug.catMaxRatio > 0 && aug.catMaxRatio <= 1,
@@ -70,6 +77,10 @@ extension TrainConfig {
               "augmentation.std: expected 3 positive values (R, G, B), got \(aug.std)")
 
         check(test.scale.longSide > 0 && test.scale.shortSide > 0, "test.scale: must be positive")
+        if test.scale.shortSide > 0, let problem = SizeLimits.problem(test.scale) { out.append("test.scale: \(problem)") }
+        if test.mode == .slide, test.slideCrop.height > 0, test.slideCrop.width > 0, let problem = SizeLimits.problem(test.slideCrop) {
+            out.append("test.slideCrop: \(problem)")
+        }
         if let divisor = test.sizeDivisor { check(divisor > 0, "test.sizeDivisor: must be positive, got \(divisor)") }
         check(test.slideCrop.height > 0 && test.slideCrop.width > 0, "test.slideCrop: must be positive, got \(test.slideCrop)")
         check(test.slideStride.height > 0 && test.slideStride.width > 0

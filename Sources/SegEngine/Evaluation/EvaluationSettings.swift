@@ -81,6 +81,10 @@ public struct EvaluationSettings: Sendable {
         if test.mode == .slide, let problem = constraints.problem(with: test.slideCrop, model: model) {
             throw EngineError("slide window: \(problem)")
         }
+        if let problem = SizeLimits.problem(test.scale, ratio: tta ? max(test.tta.ratios.max() ?? 1, 1) : 1) {
+            throw EngineError("test scale \(test.scale)\(tta ? " with TTA ratios up to \(test.tta.ratios.max() ?? 1)" : ""): \(problem)")
+        }
+        if test.mode == .slide, let problem = SizeLimits.problem(test.slideCrop) { throw EngineError("slide window: \(problem)") }
         if test.scale.shortSide < constraints.minimumSide {
             throw EngineError("test scale \(test.scale): \(model) needs a short side of at least \(constraints.minimumSide)")
         }

@@ -55,12 +55,25 @@ public enum SegmentationInference {
         return try guardedForward { F.softmax(resize(l, to: outputSize), dim: 1) }
     }
 
+    /// Bytes of resized class scores `classMap` holds at once by default: every class of an image up to about
+    /// 0.3 megapixels (150 classes), 16 of a 3-megapixel image, 4 of a 12-megapixel photo (whose 150 classes at
+    /// once would take 7.2 GB).
+    public static let classMapChunkBytes = 192 << 20
+
+    /// How many classes `classMap` resizes at once for `outputSize` by default.
+    public static func classMapChunk(for outputSize: Size2D) -> Int {
+        max(1, classMapChunkBytes / (4 * max(outputSize.height * outputSize.width, 1)))
+    }
+
     /// Per-pixel class indices (1,H,W, int64) at `outputSize`: the argmax of the logits resized bilinearly to it.
-    /// Classes are resized `chunk` at a time with a running maximum, so memory stays bounded at any output size;
-    /// each class plane is resized exactly as in one call, and ties keep the lowest class, as `argmax` does.
+    /// Classes are resized `chunk` at a time (default `classMapChunk(for:)`) with a running maximum, so memory stays
+    /// bounded at any output size; ties keep the lowest class, as `argmax` does. The labels equal the one-call
+    /// argmax except where two classes' scores lie within float rounding (libtorch may round a plane's
+    /// interpolation differently in the last bit depending on the planes it resizes with it).
     public static func classMap(_ model: any SegmentationModel, _ x: Tensor, mode: InferenceMode, outputSize: Size2D,
-                                constraints: InputConstraints, precision: Precision = .fp32, chunk: Int = 16) throws -> Tensor {
+                                constraints: InputConstraints, precision: Precision = .fp32, chunk: Int? = nil) throws -> Tensor {
         let l = try logits(model, x, mode: mode, constraints: constraints, precision: precision)
+        let chunk = chunk ?? classMapChunk(for: outputSize)
         return try guardedForward { tiledArgmax(l, outputSize: outputSize, chunk: chunk) }
     }
 

@@ -2,6 +2,7 @@
 
 import Foundation
 import Torch
+import TorchIO
 import SegModels
 
 public struct FlopsOptions: Sendable {
@@ -57,7 +58,7 @@ public enum FlopsTool {
                     files.append(url)
                 }
             } catch {
-                throw FlopCounterError("cannot write the FLOP report to \(dir.path): \(error.localizedDescription)")
+                throw FlopCounterError("cannot write the FLOP report to \(dir.path): \(FileAccess.reason(error))")
             }
         }
         return FlopsOutput(reports: reports, text: text, json: json, files: files)

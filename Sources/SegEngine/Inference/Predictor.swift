@@ -2,6 +2,7 @@ import Foundation
 import SegData
 import SegModels
 import Torch
+import TorchIO
 
 /// Segments image files: writes a palette label PNG per image and, optionally, a colour overlay. Decoding and
 /// resizing of the next image and PNG encoding of the previous one run beside the model's forward pass. Never
@@ -162,16 +163,7 @@ public struct Predictor {
 
     /// Creates the output folder, and checks it can be written before any work is done.
     static func prepareOutputFolder(_ dir: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        } catch {
-            throw EngineError("cannot create the output folder \(dir.path): \(reason(error))")
-        }
-        let probe = dir.appendingPathComponent(".swiftseg-write-test-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: probe.path, contents: Data()) else {
-            throw EngineError("cannot write into the output folder \(dir.path): \(String(cString: strerror(errno)))")
-        }
-        try? FileManager.default.removeItem(at: probe)
+        if let problem = FileAccess.prepareFolder(dir) { throw EngineError("output folder \(dir.path): \(problem)") }
     }
 }
 
@@ -207,14 +199,4 @@ final class BackgroundWriter: @unchecked Sendable {
         queue.sync {}
         if let e = firstError { throw e }
     }
-}
-
-/// A short reason for a Foundation file error (not the `NSCocoaErrorDomain Code=...` dump).
-func reason(_ error: Error) -> String {
-    let ns = error as NSError
-    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-        return String(cString: strerror(Int32(underlying.code)))
-    }
-    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
-    return error.localizedDescription
 }

@@ -27,7 +27,14 @@ public enum WeightsFile {
             }
             throw EngineError("\(url.path): a folder without model.safetensors or pytorch_model.bin")
         }
-        let handle = try FileHandle(forReadingFrom: url)
+        // Before opening: a FIFO would block the open, /dev/zero never end.
+        if let problem = FileAccess.readProblem(url) { throw EngineError("cannot read \(url.path): \(problem)") }
+        let handle: FileHandle
+        do {
+            handle = try FileHandle(forReadingFrom: url)
+        } catch {
+            throw EngineError.file("read", url.path, error)
+        }
         let head = (try? handle.read(upToCount: 8)) ?? Data()
         try? handle.close()
         // safetensors starts with a little-endian header length followed by '{'; zip with "PK".

@@ -63,7 +63,7 @@ public struct SVGPlot: Sendable {
     }
 
     public func write(to url: URL) throws {
-        try Data(render().utf8).write(to: url, options: .atomic)
+        try Data(render().utf8).writeAtomically(to: url)
     }
 
     /// The complete SVG document.

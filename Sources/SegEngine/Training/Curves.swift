@@ -30,7 +30,7 @@ struct Curves: Codable {
     }
 
     func write(_ dir: URL) throws {
-        try JSONEncoder().encode(self).write(to: dir.appendingPathComponent("curves.json"), options: .atomic)
+        try JSONEncoder().encode(self).writeAtomically(to: dir.appendingPathComponent("curves.json"))
         if !iterations.isEmpty {
             try SVGPlot.trainingCurves(iterations: iterations, loss: smoothed(loss), lr: lr, title: "Training loss (smoothed) and learning rate")
                 .write(to: dir.appendingPathComponent("loss.svg"))

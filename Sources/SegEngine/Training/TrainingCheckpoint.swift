@@ -30,6 +30,16 @@ public struct TrainingCheckpoint {
     /// Writes model, optimiser and state atomically as `<dir>/<name>`; replaces an existing one.
     @discardableResult
     public static func save(to dir: URL, name: String, model: Module, optimizer: Optimizer, state: State) throws -> TrainingCheckpoint {
+        do {
+            return try write(to: dir, name: name, model: model, optimizer: optimizer, state: state)
+        } catch let error as TorchIOError {
+            throw error  // names the file already
+        } catch {
+            throw EngineError.file("save the checkpoint", dir.appendingPathComponent(name).path, error)
+        }
+    }
+
+    private static func write(to dir: URL, name: String, model: Module, optimizer: Optimizer, state: State) throws -> TrainingCheckpoint {
         let fm = FileManager.default
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         let partial = dir.appendingPathComponent(".\(name).partial")

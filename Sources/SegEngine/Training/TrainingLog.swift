@@ -63,7 +63,7 @@ final class TrainingLog {
             guard let i = (try? JSONDecoder().decode(Entry.self, from: Data(line.utf8)))?.iteration else { return true }
             return i <= iteration
         }
-        try kept.map { $0 + "\n" }.joined().write(to: url, atomically: true, encoding: .utf8)
+        try Data(kept.map { $0 + "\n" }.joined().utf8).writeAtomically(to: url)
     }
 }
 

@@ -3,6 +3,7 @@ import Logging
 import SegData
 import SegModels
 import Torch
+import TorchIO
 
 /// The first stage of a run: work dir, device, data (the validation split checked up front), model and initial
 /// weights, optimiser, resume state and loader.
@@ -90,12 +91,10 @@ struct TrainingSetup {
                              loader: loader, start: start, best: best, resumedFrom: resumedFrom, hooksState: hooksState)
     }
 
+    /// Creates the work dir and checks that files can be written in it (an existing folder on a read-only or
+    /// unwritable disk), before anything else is done.
     static func createWorkDir(_ dir: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        } catch {
-            throw EngineError("cannot create the work dir \(dir.path): \(reason(error))")
-        }
+        if let problem = FileAccess.prepareFolder(dir) { throw EngineError("work dir \(dir.path): \(problem)") }
     }
 
     /// The validation split, every sample read once (files present and decodable, label values in range), so that
@@ -108,16 +107,15 @@ struct TrainingSetup {
             }
             return nil
         }
-        let valSet: SegDataset
         do {
-            valSet = try DataSetup.dataset(config, split: .val)
+            let valSet = try DataSetup.dataset(config, split: .val)
+            try DataSetup.check(valSet, workers: workers) { done, total in
+                if done == total || done % 500 == 0 { logger.debug("checked \(done)/\(total) validation samples") }
+            }
+            return valSet
         } catch {
             throw EngineError("validation split: \(error)\n(fix the data, or train without evaluation: --eval-interval 0)")
         }
-        try DataSetup.check(valSet, workers: workers) { done, total in
-            if done == total || done % 500 == 0 { logger.debug("checked \(done)/\(total) validation samples") }
-        }
-        return valSet
     }
 
     static func makeOptimizer(_ config: TrainConfig, model: Module) -> Optimizer {

@@ -1,4 +1,5 @@
 import CTorch
+import Foundation
 
 extension Torch {
     /// Keeps freed tensor memory in the process instead of returning it to the kernel, so the next forward
@@ -17,5 +18,22 @@ extension Torch {
     @discardableResult
     public static func flushDenormals(_ on: Bool = true) -> Bool {
         ts_set_flush_denormal(on ? 1 : 0) == 1
+    }
+}
+
+extension Torch {
+    /// The environment variable oneDNN reads for its primitive cache capacity (its default: 1024 primitives).
+    public static let primitiveCacheVariable = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
+
+    /// Bounds oneDNN's cache of compiled primitives (convolution and matmul kernels, one per input shape) at
+    /// `capacity`, unless ONEDNN_PRIMITIVE_CACHE_CAPACITY is set already. With images of many sizes the default
+    /// 1024 entries keep growing the resident set by hundreds of MB; a model at one size needs a few dozen.
+    /// oneDNN reads the variable when it first builds a primitive, so call this before the first op; libtorch_cpu
+    /// does not export `dnnl_set_primitive_cache_capacity`. Returns the capacity in force.
+    @discardableResult
+    public static func boundPrimitiveCache(_ capacity: Int) -> Int {
+        if let given = ProcessInfo.processInfo.environment[primitiveCacheVariable], let value = Int(given) { return value }
+        setenv(primitiveCacheVariable, String(capacity), 0)
+        return capacity
     }
 }
