@@ -32,9 +32,27 @@ thread_local std::vector<Frame> stack;
 std::mutex mutex;
 std::unordered_map<std::string, Stat> stats;
 at::CallbackHandle handle = 0;
+bool withShapes = false;
+
+// "name [2,3,8,8] [4,3,3,3]": the operator and the sizes of its tensor inputs.
+std::string key(const at::RecordFunction &fn) {
+  std::string k = fn.name();
+  if (!withShapes) return k;
+  for (const auto &v : fn.inputs()) {
+    if (!v.isTensor()) continue;
+    const auto &t = v.toTensor();
+    if (!t.defined()) continue;
+    k += " [";
+    auto sizes = t.sizes();
+    for (size_t i = 0; i < sizes.size(); i++) k += (i ? "," : "") + std::to_string(sizes[i]);
+    k += "]";
+    if (t.layout() == at::kStrided && t.dim() == 4 && !t.is_contiguous() && t.is_contiguous(at::MemoryFormat::ChannelsLast)) k += "cl";
+  }
+  return k;
+}
 
 std::unique_ptr<at::ObserverContext> onEnter(const at::RecordFunction &fn) {
-  stack.push_back(Frame{fn.name(), now(), 0});
+  stack.push_back(Frame{key(fn), now(), 0});
   return nullptr;
 }
 
@@ -61,15 +79,16 @@ void onExit(const at::RecordFunction &, at::ObserverContext *) {
 
 extern "C" {
 
-ts_error ts_profiler_start(void) {
+ts_error ts_profiler_start(int record_shapes) {
   TS_TRY TORCH_CHECK(handle == 0, "the op profiler is already running");
+  withShapes = record_shapes != 0;
   {
     std::lock_guard<std::mutex> lock(mutex);
     stats.clear();
   }
   stack.clear();
   // Thread-local: ops of the calling thread only (libtorch carries the callback into autograd and intra-op work).
-  handle = at::addThreadLocalCallback(at::RecordFunctionCallback(onEnter, onExit).needsInputs(false).needsOutputs(false));
+  handle = at::addThreadLocalCallback(at::RecordFunctionCallback(onEnter, onExit).needsInputs(withShapes).needsOutputs(false));
   TS_CATCH
 }
 

@@ -49,10 +49,10 @@ struct InferenceOptimizationTests {
             let conv = Conv2d(16, 16, kernel: 3, padding: 1, groups: groups).eval()
             let x = Tensor.randn([1, 16, 9, 10]).contiguous(.channelsLast)
             let other = Tensor.randn([1, 16, 9, 10]).contiguous(.channelsLast)
-            let scale = (Tensor.rand([16]) + 0.1).view([1, 16, 1, 1])
+            let scale = Tensor.rand([16]) + 0.1
             let plainAdd = Torch.inferenceMode { conv(x) + other }
             let plainRelu = Torch.inferenceMode { F.relu(conv(x) + other) }
-            let plainScaled = Torch.inferenceMode { other + conv(x) * scale }
+            let plainScaled = Torch.inferenceMode { other + conv(x) * scale.view([1, 16, 1, 1]) }
             expectClose(Torch.inferenceMode { conv(x, scaledBy: scale, adding: other) }, plainScaled, rtol: 1e-6, atol: 1e-6, "plain scaled")
             conv.packForInference()
             expectClose(Torch.inferenceMode { conv(x, adding: other) }, plainAdd, rtol: 1e-5, atol: 1e-5, "add, groups \(groups)")

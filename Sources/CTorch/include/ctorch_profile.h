@@ -14,8 +14,9 @@ extern "C" {
 #endif
 
 /* Starts collecting the calling thread's operators (clears earlier figures). Only one profiler runs at a time;
-   stop it on the thread that started it. */
-ts_error ts_profiler_start(void);
+   stop it on the thread that started it. With record_shapes, operators are keyed by name and input sizes
+   ("aten::conv2d [1,48,128,128]cl [384,48,1,1]", "cl" marking channels-last inputs). */
+ts_error ts_profiler_start(int record_shapes);
 /* Stops and returns one line per operator, "name\tcalls\ttotal_ns\tself_ns\ttop_ns\ttop_calls\n" (owned; free with
    ts_error_free). */
 ts_error ts_profiler_stop(char **report);

@@ -103,14 +103,25 @@ final class LRFormerBlock: Module {
 
         var map = toMap(x)
         if let preNorm { map = preNorm(map) }
-        var y = toTokens(map + cpe(map))
-        y = y + residual(toTokens(attn(toMap(norm1(y)), refine: refine)), scale: layerScale1)
-        y = y + residual(toTokens(mlp(toMap(norm2(y)))), scale: layerScale2)
+        var y = toTokens(cpe(map, adding: map))
+        y = residual(y, toTokens(attn(toMap(norm1(y)), refine: refine)), scale: layerScale1)
+        if isTraining && dropPath > 0 {
+            y = residual(y, toTokens(mlp(toMap(norm2(y)))), scale: layerScale2)
+        } else {
+            y = toTokens(mlp(toMap(norm2(y)), scale: layerScale2, adding: toMap(y)))  // residual inside fc2
+        }
         return y
     }
 
-    private func residual(_ branch: Tensor, scale: Tensor?) -> Tensor {
-        F.dropPath(scale.map { branch * $0 } ?? branch, p: dropPath, training: isTraining)
+    /// y + drop_path(scale · branch); without stochastic depth one fused pass (no scaled temporary).
+    private func residual(_ y: Tensor, _ branch: Tensor, scale: Tensor?) -> Tensor {
+        if isTraining && dropPath > 0 { return y + F.dropPath(scale.map { branch * $0 } ?? branch, p: dropPath, training: true) }
+        return scale.map { y.addcmul(branch, $0) } ?? y + branch
+    }
+
+    /// The layer scale of the feed-forward branch rides in fc2's weights.
+    override func prepareForInference() {
+        if let layerScale2 { mlp.fc2.packForInference(outputScale: layerScale2) }
     }
 }
 
@@ -153,11 +164,11 @@ public final class LRFormerEncoder: Module {
     }
 
 
-    /// B,3,H,W -> [F1, F2, F3, F4].
+    /// B,3,H,W -> [F1, F2, F3, F4] (channels-last maps).
     public func features(_ x: Tensor) -> [Tensor] {
         let b = x.size(0)
         var outputs: [Tensor] = []
-        var input = x
+        var input = x.contiguous(.channelsLast)  // every conv then reads and writes NHWC, oneDNN's native layout
         for s in 0..<4 {
             var (tokens, h, w) = s == 0 ? stem.embed(input) : patchEmbeds[s - 1].embed(input)
             let refine = pyramidConvs[s].items
@@ -210,14 +221,22 @@ final class LRHeadBlock: Module {
         register(modules: ("norm1", norm1), ("attn", attn), ("norm2", norm2), ("mlp", mlp), ("cpe", cpe))
     }
 
+    /// Set while optimized for inference: norm2 (an eval BatchNorm) is folded into mlp.fc1, a 1x1 conv.
+    private var norm2Folded = false
+
     override func callAsFunction(_ x: Tensor) -> Tensor {
         let c = x.size(1)
-        let ls1 = layerScale1.view([1, c, 1, 1]), ls2 = layerScale2.view([1, c, 1, 1])
-        var y = x + cpe(x)
-        y = y + ls1 * attn(norm1(y))
-        y = y + ls2 * mlp(norm2(y))
-        return y
+        var y = cpe(x, adding: x)
+        y = y.addcmul(attn(norm1(y)), layerScale1.view([1, c, 1, 1]))
+        return mlp(norm2Folded ? y : norm2(y), scale: layerScale2, adding: y)
     }
+
+    override func prepareForInference() {
+        norm2Folded = mlp.fc1.packForInference(inputBatchNorm: norm2)
+        mlp.fc2.packForInference(outputScale: layerScale2)
+    }
+
+    override func discardInferencePreparation() { norm2Folded = false }
 }
 
 /// LRHead: F2..F4 resized to F2's size and fused by two LRSA blocks; logits at stride 8.

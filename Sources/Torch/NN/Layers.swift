@@ -83,11 +83,11 @@ public final class Conv2d: Module {
         return activation(self(x) + other)
     }
 
-    /// other + scale · conv(x), `scale` a per-output-channel factor shaped [1, C, 1, 1] (a layer scale). When
+    /// other + scale · conv(x), `scale` a per-output-channel factor with C elements (a layer scale). When
     /// optimized with this scale folded in (`packForInference(outputScale:)`) it is one oneDNN pass.
     public func callAsFunction(_ x: Tensor, scaledBy scale: Tensor, adding other: Tensor) -> Tensor {
         if let packed, packed.outputScale === scale { return packed(x, adding: other) }
-        return other.addcmul(self(x), scale)
+        return other.addcmul(self(x), scale.view([1, -1, 1, 1]))
     }
 
     public override func prepareForInference() {
