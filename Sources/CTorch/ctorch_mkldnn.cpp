@@ -31,6 +31,9 @@ using ConvSig = at::Tensor(const at::Tensor &, const at::Tensor &, const std::op
 using ConvBinarySig = at::Tensor(const at::Tensor &, const at::Tensor &, const at::Tensor &, const std::optional<at::Tensor> &,
                                  at::IntArrayRef, at::IntArrayRef, at::IntArrayRef, int64_t, std::string_view,
                                  std::optional<at::Scalar>, OptString, Scalars, OptString);
+using ConvBinaryInplaceSig = at::Tensor &(at::Tensor &, const at::Tensor &, const at::Tensor &, const std::optional<at::Tensor> &,
+                                         at::IntArrayRef, at::IntArrayRef, at::IntArrayRef, int64_t, std::string_view,
+                                         std::optional<at::Scalar>, OptString, Scalars, OptString);
 using ConvPackSig = at::Tensor(const at::Tensor &, at::IntArrayRef, at::IntArrayRef, at::IntArrayRef, int64_t, at::OptionalIntArrayRef);
 using LinearSig = at::Tensor(const at::Tensor &, const at::Tensor &, const std::optional<at::Tensor> &, std::string_view, Scalars,
                              OptString);
@@ -72,6 +75,14 @@ ts_error ts_mkldnn_conv2d_add(ts_tensor x, ts_tensor other, ts_tensor w, ts_tens
   TS_TRY static auto op = lookup<ConvBinarySig>("mkldnn::_convolution_pointwise", "binary");
   *out = wrap(op.call(T(x), T(other), T(w), opt(b), dims(padding, 2), dims(stride, 2), dims(dilation, 2), groups, "add",
                       std::nullopt, text(unary_attr), Scalars(), std::nullopt));
+  TS_CATCH
+}
+
+ts_error ts_mkldnn_conv2d_add_(ts_tensor other, ts_tensor x, ts_tensor w, ts_tensor b, const int64_t *padding, const int64_t *stride,
+                               const int64_t *dilation, int64_t groups, int relu) {
+  TS_TRY static auto op = lookup<ConvBinaryInplaceSig>("mkldnn::_convolution_pointwise_", "binary");
+  op.call(T(other), T(x), T(w), opt(b), dims(padding, 2), dims(stride, 2), dims(dilation, 2), groups, "add", std::nullopt,
+          relu ? OptString("relu") : std::nullopt, Scalars(), std::nullopt);
   TS_CATCH
 }
 

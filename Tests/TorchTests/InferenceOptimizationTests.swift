@@ -42,7 +42,7 @@ struct InferenceOptimizationTests {
         }
     }
 
-    @Test("fused residual: conv(x) + other (+ ReLU), depth-wise and dense, and a folded layer scale")
+    @Test("fused residual: conv(x) + other (+ ReLU), depth-wise and dense; a folded layer scale accumulated in place")
     func convAdd() throws {
         Torch.manualSeed(2)
         for groups in [1, 16] {
@@ -53,13 +53,19 @@ struct InferenceOptimizationTests {
             let plainAdd = Torch.inferenceMode { conv(x) + other }
             let plainRelu = Torch.inferenceMode { F.relu(conv(x) + other) }
             let plainScaled = Torch.inferenceMode { other + conv(x) * scale.view([1, 16, 1, 1]) }
-            expectClose(Torch.inferenceMode { conv(x, scaledBy: scale, adding: other) }, plainScaled, rtol: 1e-6, atol: 1e-6, "plain scaled")
+            let untouched = other.clone()
+            expectClose(Torch.inferenceMode { conv(x, scaledBy: scale, accumulatingInto: other) }, plainScaled, rtol: 1e-6, atol: 1e-6,
+                        "plain scaled")
+            #expect((other - untouched).abs().max().item() == 0, "the plain path never writes into the residual")
             conv.packForInference()
             expectClose(Torch.inferenceMode { conv(x, adding: other) }, plainAdd, rtol: 1e-5, atol: 1e-5, "add, groups \(groups)")
             expectClose(Torch.inferenceMode { conv(x, adding: other, activation: .relu) }, plainRelu, rtol: 1e-5, atol: 1e-5, "add+relu")
             conv.packForInference(outputScale: scale)
             #expect(conv.packed?.outputScale === scale)
-            expectClose(Torch.inferenceMode { conv(x, scaledBy: scale, adding: other) }, plainScaled, rtol: 1e-5, atol: 1e-5, "scaled")
+            let residual = other.clone()
+            let got = Torch.inferenceMode { conv(x, scaledBy: scale, accumulatingInto: residual) }
+            expectClose(got, plainScaled, rtol: 1e-5, atol: 1e-5, "scaled")
+            if groups == 1 { expectClose(residual, plainScaled, rtol: 1e-5, atol: 1e-5, "written into the residual") }
         }
     }
 

@@ -36,6 +36,10 @@ ts_error ts_mkldnn_conv2d_add(ts_tensor x, ts_tensor other, ts_tensor packed_w, 
                               const int64_t *stride, const int64_t *dilation, int64_t groups, const char *unary_attr,
                               ts_tensor *out);
 
+/* other += conv(x) + bias (then ReLU if relu), in place: oneDNN's sum post-op writes into a channels-last `other`. */
+ts_error ts_mkldnn_conv2d_add_(ts_tensor other, ts_tensor x, ts_tensor packed_w, ts_tensor b, const int64_t *padding,
+                               const int64_t *stride, const int64_t *dilation, int64_t groups, int relu);
+
 /* A linear weight [out, in] reordered for oneDNN (batch_size <= 0: no hint). */
 ts_error ts_mkldnn_pack_linear_weight(ts_tensor w, int64_t batch_size, ts_tensor *out);
 /* unary(x W^T + bias) over the last dimension of x. */

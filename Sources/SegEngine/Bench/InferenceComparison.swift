@@ -11,6 +11,9 @@ public struct InferenceComparison: Sendable, Codable {
     public var width: Int
     public var plain: LatencyStats
     public var optimized: LatencyStats
+    /// Process CPU time per call (all threads): on a loaded machine a steadier measure of the work than wall time.
+    public var plainCPU: LatencyStats
+    public var optimizedCPU: LatencyStats
     /// Median of the per-round ratios optimized / plain (each round times both, in alternating order).
     public var pairedRatio: Double
     /// max |optimized - plain| / max |plain| over the logits.
@@ -22,11 +25,13 @@ public struct InferenceComparison: Sendable, Codable {
 
     public static func markdown(_ rows: [InferenceComparison]) -> String {
         var table = MarkdownTable(headers: ["model", "input", "plain median ms", "optimized median ms", "ratio of medians",
-                                            "median paired ratio", "logits rel. diff"],
-                                  alignments: [.left, .left, .right, .right, .right, .right, .right])
+                                            "median paired ratio", "CPU ms plain / optimized", "CPU ratio", "logits rel. diff"],
+                                  alignments: [.left, .left, .right, .right, .right, .right, .right, .right, .right])
         for r in rows {
             table.addRow([r.model, "\(r.height)x\(r.width)", BenchReport.ms(r.plain.medianMs), BenchReport.ms(r.optimized.medianMs),
                           String(format: "%.2fx", r.ratio), String(format: "%.2fx", r.pairedRatio),
+                          "\(BenchReport.ms(r.plainCPU.medianMs)) / \(BenchReport.ms(r.optimizedCPU.medianMs))",
+                          String(format: "%.2fx", r.optimizedCPU.medianMs / r.plainCPU.medianMs),
                           String(format: "%.1e", r.relativeDifference)])
         }
         return table.render()
@@ -53,15 +58,21 @@ extension Benchmark {
                 guard optimized.optimizeForInference() else { throw BenchmarkError("\(name) cannot be optimized on this machine") }
                 let x = Tensor.randn([options.batch, 3, size.height, size.width])
                 func call(_ m: any SegmentationModel) -> Tensor { Torch.inferenceMode { m.logits(x) } }
-                func time(_ m: any SegmentationModel) -> Double {
-                    let start = MonotonicClock.nanoseconds()
+                var a: [Double] = [], b: [Double] = [], ca: [Double] = [], cb: [Double] = []
+                func time(_ m: any SegmentationModel, _ wall: inout [Double], _ cpu: inout [Double]) {
+                    let start = MonotonicClock.nanoseconds(), cpuStart = ProcessCPUClock.nanoseconds()
                     _ = call(m)
-                    return Double(MonotonicClock.nanoseconds() - start) / 1e6
+                    wall.append(Double(MonotonicClock.nanoseconds() - start) / 1e6)
+                    cpu.append(Double(ProcessCPUClock.nanoseconds() - cpuStart) / 1e6)
                 }
-                for _ in 0..<options.warmup { _ = time(plain); _ = time(optimized) }
-                var a: [Double] = [], b: [Double] = []
+                for _ in 0..<options.warmup { time(plain, &a, &ca); time(optimized, &b, &cb) }
+                (a, b, ca, cb) = ([], [], [], [])
                 for round in 0..<options.repeats {
-                    if round % 2 == 0 { a.append(time(plain)); b.append(time(optimized)) } else { b.append(time(optimized)); a.append(time(plain)) }
+                    if round % 2 == 0 {
+                        time(plain, &a, &ca); time(optimized, &b, &cb)
+                    } else {
+                        time(optimized, &b, &cb); time(plain, &a, &ca)
+                    }
                 }
                 let diff = Torch.inferenceMode { () -> Double in
                     let p = call(plain).to(.float64), o = call(optimized).to(.float64)
@@ -75,6 +86,7 @@ extension Benchmark {
                 }
                 rows.append(InferenceComparison(model: name, height: size.height, width: size.width, plain: LatencyStats(samplesMs: a),
                                                 optimized: LatencyStats(samplesMs: b),
+                                                plainCPU: LatencyStats(samplesMs: ca), optimizedCPU: LatencyStats(samplesMs: cb),
                                                 pairedRatio: LatencyStats(samplesMs: zip(b, a).map { $0 / $1 }).medianMs,
                                                 relativeDifference: diff, plainProfile: profiles.0, optimizedProfile: profiles.1))
             }

@@ -19,10 +19,10 @@ public final class InvertedResidualFFN: Module {
 
     public override func callAsFunction(_ x: Tensor) -> Tensor { fc2(hidden(x)) }
 
-    /// residual + scale · ffn(x), `scale` a per-channel layer scale (C elements) or nil.
-    public func callAsFunction(_ x: Tensor, scale: Tensor?, adding residual: Tensor) -> Tensor {
-        guard let scale else { return fc2(hidden(x), adding: residual) }
-        return fc2(hidden(x), scaledBy: scale, adding: residual)
+    /// residual + scale · ffn(x), `scale` a per-channel layer scale (C elements) or nil. Optimized for inference the
+    /// result is written into `residual` (see `Conv2d.callAsFunction(_:scaledBy:accumulatingInto:)`).
+    public func callAsFunction(_ x: Tensor, scale: Tensor?, accumulatingInto residual: Tensor) -> Tensor {
+        fc2(hidden(x), scaledBy: scale, accumulatingInto: residual)
     }
 
     /// h + dwconv(h), h = GELU(fc1(x)).

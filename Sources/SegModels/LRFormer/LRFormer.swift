@@ -108,7 +108,7 @@ final class LRFormerBlock: Module {
         if isTraining && dropPath > 0 {
             y = residual(y, toTokens(mlp(toMap(norm2(y)))), scale: layerScale2)
         } else {
-            y = toTokens(mlp(toMap(norm2(y)), scale: layerScale2, adding: toMap(y)))  // residual inside fc2
+            y = toTokens(mlp(toMap(norm2(y)), scale: layerScale2, accumulatingInto: toMap(y)))  // y is this block's own: fc2 adds into it
         }
         return y
     }
@@ -121,7 +121,7 @@ final class LRFormerBlock: Module {
 
     /// The layer scale of the feed-forward branch rides in fc2's weights.
     override func prepareForInference() {
-        if let layerScale2 { mlp.fc2.packForInference(outputScale: layerScale2) }
+        mlp.fc2.packForInference(outputScale: layerScale2)
     }
 }
 
@@ -228,7 +228,7 @@ final class LRHeadBlock: Module {
         let c = x.size(1)
         var y = cpe(x, adding: x)
         y = y.addcmul(attn(norm1(y)), layerScale1.view([1, c, 1, 1]))
-        return mlp(norm2Folded ? y : norm2(y), scale: layerScale2, adding: y)
+        return mlp(norm2Folded ? y : norm2(y), scale: layerScale2, accumulatingInto: y)  // y is this block's own
     }
 
     override func prepareForInference() {
@@ -249,8 +249,12 @@ public final class LRHead: Module {
     let fuseBlock1: LRHeadBlock
     let fuseBlock2: LRHeadBlock
 
+    /// Channels of F2, F3, F4.
+    let featureChannels: [Int]
+
     public init(inChannels: [Int], channels: Int, numClasses: Int, heads: Int = 8, querySize: Int = 32) {
         self.numClasses = numClasses
+        featureChannels = inChannels
         convSeg = Conv2d(channels, numClasses, kernel: 1)
         dropout = Dropout2d(0.1)
         squeeze1 = ConvModule(inChannels.reduce(0, +), channels)
@@ -267,6 +271,10 @@ public final class LRHead: Module {
     /// [F2, F3, F4] -> logits B,K,H/8,W/8.
     public func callAsFunction(_ features: [Tensor]) -> Tensor {
         let (h, w) = (features[0].size(2), features[0].size(3))
+        if let (s1, s2) = squeezeForms {  // same function, each input's slice of the squeeze convs at its own resolution
+            let x = fuseBlock1(s1(features, size: (h, w)))
+            return convSeg(dropout(fuseBlock2(s2([x, features.last!], size: (h, w)))))
+        }
         // Every level is resized, F2 to its own size too (an exact copy), as mmseg's `resize` does: the
         // op sequence, and so the FLOP count, stays the official one.
         let resized = features.map { F.interpolate($0, size: (h, w)) }
@@ -276,6 +284,22 @@ public final class LRHead: Module {
         x = fuseBlock2(x)
         return convSeg(dropout(x))
     }
+
+    /// Set while optimized for inference: squeeze1 and squeeze2 as sums of per-input convs (`ResizedConcatConv`).
+    private var squeezeForms: (ResizedConcatConv, ResizedConcatConv)?
+
+    public override func prepareForInference() {
+        guard let bn1 = squeeze1.norm as? BatchNorm2d, let bn2 = squeeze2.norm as? BatchNorm2d, squeeze1.relu, squeeze2.relu else { return }
+        let channels = squeeze2.conv.weight.size(0)
+        guard let s1 = ResizedConcatConv(conv: squeeze1.conv, batchNorm: bn1, inputChannels: featureChannels,
+                                         projections: featureChannels.map { _ in nil }),
+              let s2 = ResizedConcatConv(conv: squeeze2.conv, batchNorm: bn2, inputChannels: [channels, featureChannels.last!],
+                                         projections: [nil, nil])
+        else { return }
+        squeezeForms = (s1, s2)
+    }
+
+    public override func discardInferencePreparation() { squeezeForms = nil }
 }
 
 // MARK: - Models

@@ -303,23 +303,29 @@ public final class AllMLPHead: Module {
     /// [F1, ..., F4] -> logits B,K,H1,W1.
     public func callAsFunction(_ features: [Tensor]) -> Tensor {
         let (h, w) = (features[0].size(2), features[0].size(3))
+        if let inferenceForm {  // same function, each stage's projection and fuse slice at the stage's own resolution
+            return classifier(dropout(inferenceForm(Array(features.reversed()), size: (h, w))))
+        }
         let projected = zip(features, projections).map { f, linear -> Tensor in
             let (b, fh, fw) = (f.size(0), f.size(2), f.size(3))
             let tokens = linear(f.permute(0, 2, 3, 1).reshape([b, fh * fw, -1]))  // B,C,h,w -> B,hw,C -> B,hw,D
             let map = tokens.view([b, fh, fw, -1]).permute(0, 3, 1, 2)  // B,hw,D -> B,D,h,w (channels-last view)
             return F.interpolate(map, size: (h, w))  // stage 1 too (an exact copy), as upstream: FLOPs as published
         }
-        let concatenated = Tensor.cat(Array(projected.reversed()), dim: 1)
-        let fused = batchNormFolded ? linearFuse(concatenated, activation: .relu) : F.relu(batchNorm(linearFuse(concatenated)))
+        let fused = F.relu(batchNorm(linearFuse(Tensor.cat(Array(projected.reversed()), dim: 1))))
         return classifier(dropout(fused))
     }
 
-    /// Set while optimized for inference: the BatchNorm (and the ReLU) run inside `linear_fuse`.
-    private var batchNormFolded = false
+    /// Set while optimized for inference: projections, `linear_fuse` and the BatchNorm folded into one 1x1 conv per
+    /// stage (in the concatenation's order, stages 4..1), see `ResizedConcatConv`.
+    private var inferenceForm: ResizedConcatConv?
 
-    public override func prepareForInference() { batchNormFolded = linearFuse.packForInference(foldingBatchNorm: batchNorm) }
+    public override func prepareForInference() {
+        inferenceForm = ResizedConcatConv(conv: linearFuse, batchNorm: batchNorm, inputChannels: projections.map { $0.weight.size(0) }.reversed(),
+                                          projections: projections.reversed())
+    }
 
-    public override func discardInferencePreparation() { batchNormFolded = false }
+    public override func discardInferencePreparation() { inferenceForm = nil }
 }
 
 /// Hugging Face's `_init_weights`, the one initialisation of every SegFormer module: Linear and Conv2d

@@ -61,6 +61,16 @@ public enum OneDNN {
             }
         }
 
+        /// other += conv(x) + bias in place (oneDNN's sum post-op into `other`, which must be channels-last and shaped like
+        /// the output; groups 1), then ReLU if `relu`.
+        public static func conv2dAccumulate(_ x: Tensor, packedWeight w: Tensor, bias: Tensor?, geometry g: ConvGeometry,
+                                            into other: Tensor, relu: Bool = false) throws {
+            let a = g.arrays
+            try Tensor.check("mkldnn_conv2d_add_",
+                             ts_mkldnn_conv2d_add_(other.handle, x.handle, w.handle, bias?.handle, a.padding, a.stride, a.dilation,
+                                                   Int64(g.groups), relu ? 1 : 0))
+        }
+
         /// `batchSize`: the expected number of rows (product of the input's leading dimensions), a hint only.
         public static func packLinearWeight(_ weight: Tensor, batchSize: Int? = nil) throws -> Tensor {
             try Tensor.make("mkldnn_pack_linear_weight") { ts_mkldnn_pack_linear_weight(weight.handle, Int64(batchSize ?? 0), $0) }

@@ -21,11 +21,32 @@ public final class PackedConv2d {
         self.plainWeight = plainWeight
     }
 
+    /// Packs a plain float32 CPU weight [O, I/groups, kh, kw] (e.g. weights a layer derived from its own for its
+    /// inference form); nil where packing does not apply.
+    public static func pack(weight: Tensor, bias: Tensor?, geometry: OneDNN.ConvGeometry) -> PackedConv2d? {
+        guard canPack(weight) else { return nil }
+        let w = weight.detach().contiguous()
+        let packed = Tensor.trap { try OneDNN.Checked.packConv2dWeight(w, geometry: geometry) }
+        return PackedConv2d(weight: packed, bias: bias?.detach().contiguous(), geometry: geometry, outputScale: nil, plainWeight: w)
+    }
+
     /// The plain path's layout is kept: a channels-last input gives a channels-last output, any other a contiguous one.
     public func callAsFunction(_ x: Tensor, activation: Activation = .identity, adding other: Tensor? = nil) -> Tensor {
         let y = OneDNN.conv2d(x, packedWeight: weight, bias: bias, geometry: geometry, activation: activation, adding: other)
         OpRecorder.note("conv2d", [x, plainWeight], y, ["groups": geometry.groups, "bias": bias == nil ? 0 : 1])
         return x.isContiguous(.channelsLast) ? y : y.contiguous()
+    }
+
+    /// residual + conv(x), written into `residual` itself where oneDNN can (channels-last residual, groups 1): no new
+    /// buffer, no copy. Returns the result (`residual`, or a new tensor where it could not be updated in place).
+    /// With `relu`, ReLU(residual + conv(x)).
+    public func accumulate(_ x: Tensor, into residual: Tensor, relu: Bool = false) -> Tensor {
+        guard geometry.groups == 1, residual.isContiguous(.channelsLast), x.isContiguous(.channelsLast) else {
+            return self(x, activation: relu ? .relu : .identity, adding: residual)
+        }
+        Tensor.trap { try OneDNN.Checked.conv2dAccumulate(x, packedWeight: weight, bias: bias, geometry: geometry, into: residual, relu: relu) }
+        OpRecorder.note("conv2d", [x, plainWeight], residual, ["groups": geometry.groups, "bias": bias == nil ? 0 : 1])
+        return residual
     }
 }
 
@@ -45,6 +66,14 @@ public final class PackedLinear {
         let y = OneDNN.linear(x, packedWeight: weight, bias: bias, activation: activation, adding: other)
         OpRecorder.note("linear", [x, plainWeight], y, ["bias": bias == nil ? 0 : 1])
         return y
+    }
+}
+
+extension BatchNorm2d {
+    /// The eval-mode normalisation as a per-channel affine map y = x · scale + shift (float64, for folding).
+    public var evalAffine: (scale: Tensor, shift: Tensor) {
+        let a = BatchNormAffine(self)
+        return (a.scale, a.shift)
     }
 }
 

@@ -83,11 +83,14 @@ public final class Conv2d: Module {
         return activation(self(x) + other)
     }
 
-    /// other + scale · conv(x), `scale` a per-output-channel factor with C elements (a layer scale). When
-    /// optimized with this scale folded in (`packForInference(outputScale:)`) it is one oneDNN pass.
-    public func callAsFunction(_ x: Tensor, scaledBy scale: Tensor, adding other: Tensor) -> Tensor {
-        if let packed, packed.outputScale === scale { return packed(x, adding: other) }
-        return other.addcmul(self(x), scale.view([1, -1, 1, 1]))
+    /// residual + scale · conv(x), `scale` nil or a per-output-channel factor with C elements (a layer scale).
+    /// Optimized for inference (with this scale folded in: `packForInference(outputScale:)`), conv, scale and
+    /// addition are one oneDNN pass that writes into `residual` itself: pass a residual that nothing reads afterwards
+    /// (the plain path, which autograd uses, never modifies it).
+    public func callAsFunction(_ x: Tensor, scaledBy scale: Tensor? = nil, accumulatingInto residual: Tensor) -> Tensor {
+        if let packed, packed.outputScale === scale { return packed.accumulate(x, into: residual) }
+        guard let scale else { return self(x, adding: residual) }
+        return residual.addcmul(self(x), scale.view([1, -1, 1, 1]))
     }
 
     public override func prepareForInference() {
