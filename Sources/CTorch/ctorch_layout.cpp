@@ -23,6 +23,7 @@ int ts_is_contiguous_format(ts_tensor t, int f) {
     return 0;
   }
 }
+ts_error ts_relu_(ts_tensor t) { TS_TRY T(t).relu_(); TS_CATCH }
 ts_error ts_addcmul(ts_tensor t, ts_tensor a, ts_tensor b, double value, ts_tensor *out) {
   TS_TRY *out = wrap(at::addcmul(T(t), T(a), T(b), value)); TS_CATCH
 }

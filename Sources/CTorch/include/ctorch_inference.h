@@ -16,6 +16,8 @@ extern "C" {
 /* ---- memory format (ctorch_layout.cpp); format 0 = contiguous (NCHW), 1 = channels last (NHWC) ---- */
 ts_error ts_contiguous_format(ts_tensor t, int format, ts_tensor *out);
 int ts_is_contiguous_format(ts_tensor t, int format);
+/* In-place ReLU (inference only: autograd may need the input). */
+ts_error ts_relu_(ts_tensor t);
 /* t + value * a * b in one pass (torch.addcmul). */
 ts_error ts_addcmul(ts_tensor t, ts_tensor a, ts_tensor b, double value, ts_tensor *out);
 
