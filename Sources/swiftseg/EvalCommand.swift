@@ -24,6 +24,7 @@ struct EvalCommand: ParsableCommand {
     var ignoreInvalidLabels = false
     @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var precisionOption: PrecisionOption
+    @OptionGroup var inferencePath: InferencePathOption
     @Option(name: .long, help: "Evaluate with N processes on this machine, each on its share of the images.")
     var nprocPerNode: Int = 1
 
@@ -61,12 +62,14 @@ struct EvalCommand: ParsableCommand {
         protocolOptions.apply(to: &settings)
         settings.precision = precisionOption.precision
         try settings.validate()
+        let optimized = InferencePreparation.prepare(loaded.model, device: device, precision: settings.precision, plain: inferencePath.plain)
 
         var evaluator = Evaluator(settings: settings, device: device, group: group)
         let total = min(limit ?? ds.count, ds.count)
         if !json && isMain {
             print("evaluating \(loaded.model.name) on \(total) \(ds.name) images" + (group.map { " with \($0.size) processes" } ?? "")
                 + ": " + settings.summary)
+            print(InferencePreparation.summary(optimized: optimized))
         }
         evaluator.progress = { done, n in
             if !json && isMain && (done % 10 == 0 || done == n) { FileHandle.standardError.write(Data("\reval \(done)/\(n)".utf8)) }

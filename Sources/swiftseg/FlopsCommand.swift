@@ -26,7 +26,13 @@ struct FlopsCommand: ParsableCommand {
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Latency, throughput and peak memory per model and resolution (inference or a training step).")
+        commandName: "bench", abstract: "Latency, throughput and peak memory per model and resolution (inference or a training step).",
+        discussion: """
+            CPU float32 inference runs the model optimized for inference (folded BatchNorm, oneDNN-prepacked weights, fused \
+            activations; --plain for the plain forward). --compare times plain and optimized alternately in one process, \
+            the robust A/B figure on a busy machine; --profile N adds a per-operator table of N more calls. \
+            scripts/bench-cpu.sh repeats runs in fresh processes.
+            """)
 
     @Option(name: .long, help: "Models, separated by commas.") var models: String
     @Option(name: .long, help: "Square sizes (or HxW), separated by commas.") var sizes: String = "512,1024"
@@ -37,10 +43,18 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Time a full training step (forward, loss, backward, AdamW).") var train = false
     @Option(name: .long) var warmup: Int = 3
     @Option(name: .long) var repeats: Int = 10
+    @Flag(name: .long, help: "Time the plain forward, not the model optimized for inference.") var plain = false
+    @Flag(name: .long, help: "Time plain and optimized inference alternately in this process and compare them.") var compare = false
+    @Option(name: .long, help: "After timing, profile this many more calls per operator (0: off).") var profile: Int = 0
+    @Flag(name: .long, help: "Profile per operator and input shapes.") var profileShapes = false
+    @Option(name: .long, help: "Rows of the profile table.") var profileRows: Int = 25
     @Option(name: .long, help: "Folder for bench.md, bench.json and bench.svg.") var out: String?
 
     func validate() throws {
-        guard batch > 0, warmup >= 0, repeats > 0 else { throw ValidationError("--batch and --repeats must be positive, --warmup >= 0") }
+        guard batch > 0, warmup >= 0, repeats > 0, profile >= 0 else {
+            throw ValidationError("--batch and --repeats must be positive, --warmup and --profile >= 0")
+        }
+        if compare && (train || plain) { throw ValidationError("--compare times inference, plain against optimized: drop --train/--plain") }
     }
 
     func run() throws {
@@ -51,8 +65,26 @@ struct BenchCommand: ParsableCommand {
             batch: batch, device: try deviceOptions.resolve(), precision: precision, train: train, warmup: warmup, repeats: repeats,
             outputDirectory: folder)
         options.cudaGraphs = cudaGraphs
+        options.optimizeInference = !plain
+        options.profileRuns = profile
+        options.profileShapes = profileShapes
+        options.profileRows = profileRows
+        if options.device == .cpu { print(CPUFeatures.current.bfloat16Note) }
+        if compare {
+            let rows = try Benchmark.compareInference(options) { print($0) }
+            print(InferenceComparison.markdown(rows))
+            for r in rows {
+                if let p = r.plainProfile { print("\n\(r.model) \(r.height)x\(r.width), plain, per call:\n\(p)") }
+                if let p = r.optimizedProfile { print("\n\(r.model) \(r.height)x\(r.width), optimized, per call:\n\(p)") }
+            }
+            return
+        }
         let output = try Benchmark.report(options) { print($0) }
         print(output.report.markdown)
+        for r in output.report.results {
+            if let cpu = r.cpuMedianMs { print("\(r.model) \(r.height)x\(r.width): median process CPU time \(String(format: "%.0f", cpu)) ms per call") }
+            if let p = r.profile { print("\n\(r.model) \(r.height)x\(r.width), \(r.mode), per call:\n\(p)") }
+        }
         for f in output.files { print("wrote \(f.path)") }
     }
 }

@@ -130,6 +130,12 @@ struct PrecisionOption: ParsableArguments {
     var precision: Precision = .fp32
 }
 
+/// `--plain`: the plain forward instead of the model optimized for CPU inference.
+struct InferencePathOption: ParsableArguments {
+    @Flag(name: .long, help: "Run the plain forward, not the model optimized for CPU inference (float32 on the CPU only).")
+    var plain = false
+}
+
 /// Bounds oneDNN's primitive cache for inference over many images. oneDNN keeps a compiled kernel per layer and
 /// input size, up to 1024 of them: over a folder of images of many sizes the resident set grows by hundreds of MB.
 /// Plain inference at one size uses about 85 (LRFormer-T), so 256 keeps a few sizes warm; TTA runs six sizes per

@@ -25,6 +25,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(name: .long, help: "Print images per second and the share of time spent in the model.") var profile = false
     @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var precisionOption: PrecisionOption
+    @OptionGroup var inferencePath: InferencePathOption
 
     func validate() throws {
         guard (0...1).contains(opacity) else { throw ValidationError("--opacity must be within 0...1") }
@@ -44,7 +45,9 @@ struct PredictCommand: ParsableCommand {
         protocolOptions.apply(to: &settings)
         settings.precision = precisionOption.precision
         try settings.validate()
+        let optimized = InferencePreparation.prepare(loaded.model, device: device, precision: settings.precision, plain: inferencePath.plain)
         print("test protocol (\(kind.rawValue)): " + settings.summary)
+        print(InferencePreparation.summary(optimized: optimized))
         let predictor = Predictor(loaded: loaded, settings: settings, device: device)
         let report = try predictor.run(inputs: inputs, outputDir: URL(fileURLWithPath: out), overlay: overlay, opacity: opacity,
                                        stopOnError: stopOnError) { i, n, url, error in

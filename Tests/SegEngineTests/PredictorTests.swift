@@ -80,6 +80,28 @@ extension EngineRuns {
             #expect(direct.labels.map(UInt16.init) == (try ImageIO.readLabelValues(out.appendingPathComponent("a.png")).values))
         }
 
+        @Test("On the CPU in float32 predict runs the optimized model by default; its label maps equal the plain forward's")
+        func optimizedPrediction() throws {
+            let dir = try EngineFixtures.temporaryFolder("predict-optimized")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let checkpoint = try Self.writeTinyCheckpoint(in: dir)
+            let plain = try ModelLoader.load(model: "lrformer-tiny", checkpoint: checkpoint)
+            let optimized = try ModelLoader.load(model: "lrformer-tiny", checkpoint: checkpoint)
+            #expect(!InferencePreparation.prepare(plain.model, device: .cpu, precision: .fp32, plain: true))
+            #expect(!InferencePreparation.prepare(plain.model, device: .cpu, precision: .bf16))
+            #expect(!plain.model.isOptimizedForInference)
+            #expect(InferencePreparation.prepare(optimized.model, device: .cpu, precision: .fp32) == OneDNN.isAvailable)
+            #expect(optimized.model.isOptimizedForInference == OneDNN.isAvailable)
+            for (i, size) in [(70, 90), (123, 77), (64, 64)].enumerated() {
+                let image = Self.image(width: size.0, height: size.1, seed: i)
+                let a = try Predictor(loaded: plain, settings: EngineFixtures.settings()).segment(image).labels
+                let b = try Predictor(loaded: optimized, settings: EngineFixtures.settings()).segment(image).labels
+                // Equal except where two classes' scores lie within float rounding of each other.
+                let differing = zip(a, b).filter { $0 != $1 }.count
+                #expect(differing * 1000 <= a.count, "\(size): \(differing) of \(a.count) pixels differ")
+            }
+        }
+
         @Test("Opacity 0 leaves the image as it is; no overlay is written unless asked")
         func opacityZero() throws {
             let dir = try EngineFixtures.temporaryFolder("opacity")

@@ -30,6 +30,15 @@ public struct BenchOptions: Sendable {
     public var baselines: OfficialTiming.Source?
     /// When set, `bench.md`, `bench.json` and `bench.svg` are written there.
     public var outputDirectory: URL?
+    /// Inference on the CPU in float32 runs the model optimized for inference (`Module.optimizeForInference`:
+    /// folded BatchNorm, prepacked oneDNN weights, fused activations); false times the plain forward.
+    public var optimizeInference: Bool = true
+    /// After timing, runs this many more calls under the op profiler and reports where the time goes (0: none).
+    public var profileRuns: Int = 0
+    /// Profile rows per operator and input shapes instead of per operator.
+    public var profileShapes: Bool = false
+    /// Rows of the profile table.
+    public var profileRows: Int = 25
 
     public init(models: [String], sizes: [Size2D], batch: Int = 1, device: Device = .cpu, precision: BenchPrecision = .fp32,
                 train: Bool = false, warmup: Int = 3, repeats: Int = 10, numClasses: Int? = nil,
@@ -55,6 +64,7 @@ public struct BenchOptions: Sendable {
         guard (1...256).contains(batch) else { throw fail("batch must be in 1...256, got \(batch)") }
         guard (0...1000).contains(warmup) else { throw fail("warm-up runs must be in 0...1000, got \(warmup)") }
         guard (1...10_000).contains(repeats) else { throw fail("repeats must be in 1...10000, got \(repeats)") }
+        guard (0...1000).contains(profileRuns) else { throw fail("profiled runs must be in 0...1000, got \(profileRuns)") }
         for size in sizes {
             guard (32...FlopCounter.maxSide).contains(size.height), (32...FlopCounter.maxSide).contains(size.width) else {
                 throw fail("input size \(size) is outside 32...\(FlopCounter.maxSide) pixels a side")

@@ -41,6 +41,7 @@ public struct BenchReport: Sendable {
         let methods = Set(results.map(\.memoryMethod.rawValue)).sorted()
         notes.append("Peak memory: \(methods.joined(separator: ", ")); on the CPU the resident set is process-wide and the model "
             + "build is inside the window (as the official \"+N MB\" figures); on CUDA the allocator's peak, n/a where the shim cannot report it.")
+        if results.contains(where: { $0.device == "cpu" }) { notes.append(CPUFeatures.current.bfloat16Note + ".") }
         if results.contains(where: { $0.official != nil }) {
             let sources = Set(results.compactMap { $0.official.map { "\($0.source.rawValue) (\($0.configuration))" } }).sorted()
             notes.append("Official: PyTorch 2.11 on the 2-vCPU build machine, " + sources.joined(separator: "; ")

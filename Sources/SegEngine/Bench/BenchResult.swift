@@ -25,6 +25,10 @@ public struct BenchResult: Sendable, Codable, Equatable {
     public var memoryMethod: MemoryProbe.Method
     /// The official figure this run is compared with, when there is one.
     public var official: OfficialTiming?
+    /// Median process CPU time per call (all threads), less sensitive than wall time to other jobs on a shared machine.
+    public var cpuMedianMs: Double?
+    /// Where the time went (`profileRuns` > 0): a Markdown table of the operators with the largest self time per call.
+    public var profile: String?
 
     public var peakMemoryMiB: Double? { peakMemoryBytes.map { Double($0) / 1_048_576 } }
 

@@ -29,6 +29,11 @@ public enum Benchmark {
         return results
     }
 
+    /// Whether inference with these options runs the optimized model.
+    static func optimizes(_ options: BenchOptions) -> Bool {
+        options.optimizeInference && !options.train && options.device == .cpu && options.precision == .fp32
+    }
+
     /// One (model, size) cell. The model is built inside the memory window so that, as in the official
     /// figures, the peak covers weights + run; a fresh model per size keeps sizes independent.
     static func measure(_ name: String, size: Size2D, options: BenchOptions) throws -> BenchResult {
@@ -52,20 +57,29 @@ public enum Benchmark {
             mode = "inference (CUDA graph)"
         } else {
             model.eval()
+            let optimized = optimizes(options) && model.optimizeForInference()
             step = { try Torch.catchingOutOfMemory { Torch.inferenceMode { _ = precision.run(on: device) { model.logits(x) } } } }
-            mode = "inference"
+            mode = optimized ? "inference (optimized)" : "inference"
         }
 
-        var samples: [Double] = []
+        var samples: [Double] = [], cpu: [Double] = []
         for i in 0..<(options.warmup + options.repeats) {
             Torch.synchronize(device)
-            let start = MonotonicClock.nanoseconds()
+            let start = MonotonicClock.nanoseconds(), cpuStart = ProcessCPUClock.nanoseconds()
             try step()
             Torch.synchronize(device)
             let elapsed = Double(MonotonicClock.nanoseconds() - start) / 1e6
-            if i >= options.warmup { samples.append(elapsed) }
+            if i >= options.warmup {
+                samples.append(elapsed)
+                cpu.append(Double(ProcessCPUClock.nanoseconds() - cpuStart) / 1e6)
+            }
         }
         let peak = MemoryProbe.finish(window)
+        var profile: String? = nil
+        if options.profileRuns > 0 {
+            let (_, p) = try OpProfiler.record(shapes: options.profileShapes) { for _ in 0..<options.profileRuns { try step() } }
+            profile = p.table(top: options.profileRows, runs: options.profileRuns)
+        }
         let latency = LatencyStats(samplesMs: samples)
         let official = device == .cpu ? options.baselines.flatMap {
             ModelRegistry.officialTiming(model: model.name, height: size.height, width: size.width, batch: options.batch,
@@ -75,7 +89,8 @@ public enum Benchmark {
                            device: device.description, precision: options.precision, train: options.train, mode: mode,
                            threads: Torch.threads, parameters: model.parameterCount, warmup: options.warmup, latency: latency,
                            imagesPerSecond: Double(options.batch) / (latency.medianMs / 1000), peakMemoryBytes: peak,
-                           memoryMethod: window.method, official: official)
+                           memoryMethod: window.method, official: official,
+                           cpuMedianMs: LatencyStats(samplesMs: cpu).medianMs, profile: profile)
     }
 }
 

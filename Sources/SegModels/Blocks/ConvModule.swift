@@ -30,8 +30,18 @@ public final class ConvModule: Module {
         register(modules: ("conv", conv), (normName, self.norm))
     }
 
+    /// Set while optimized for inference: the BatchNorm is folded into the conv, which applies the ReLU too.
+    private var normFolded = false
+
     public override func callAsFunction(_ x: Tensor) -> Tensor {
+        if normFolded { return conv(x, activation: relu ? .relu : .identity) }
         let y = norm(conv(x))
         return relu ? F.relu(y) : y
     }
+
+    public override func prepareForInference() {
+        if let bn = norm as? BatchNorm2d { normFolded = conv.packForInference(foldingBatchNorm: bn) }
+    }
+
+    public override func discardInferencePreparation() { normFolded = false }
 }

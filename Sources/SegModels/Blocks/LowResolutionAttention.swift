@@ -42,6 +42,8 @@ public final class LowResolutionAttention: Module {
     }
 
     /// x: B,C,H,W -> B,C,H,W. `refine[i]` (optional) is added to the i-th pooled key/value map.
+    /// The output has x's layout when x is channels-last (the low-resolution result is upsampled as a
+    /// channels-last map, so the caller's B,C,H,W -> B,N,C token view needs no copy).
     public override func callAsFunction(_ x: Tensor) -> Tensor { self(x, refine: nil) }
 
     public func callAsFunction(_ x: Tensor, refine: [Conv2d]?) -> Tensor {
@@ -62,10 +64,10 @@ public final class LowResolutionAttention: Module {
             var levels: [Tensor] = []
             for (i, base) in pyramidSizes.enumerated() {
                 var p = F.adaptiveAvgPool2d(x, lowResolutionGrid(base: base, height: h, width: w))
-                if let refine { p = p + refine[i](p) }
-                levels.append(p.view([b, c, -1]))
+                if let refine { p = refine[i](p, adding: p) }
+                levels.append(p.permute(0, 2, 3, 1).reshape([b, -1, c]))  // B,C,h,w -> B,hw,C (a view when channels-last)
             }
-            let tokens = norm(Tensor.cat(levels, dim: 2).transpose(1, 2))
+            let tokens = norm(Tensor.cat(levels, dim: 1))
             let m = tokens.size(1)
             let kvOut = kv(tokens).reshape([b, m, 2, heads, d]).permute(2, 0, 3, 1, 4)  // 2,B,heads,M,d
             let (k, v) = (kvOut[0], kvOut[1])
@@ -74,8 +76,8 @@ public final class LowResolutionAttention: Module {
             let attended = OpRecorder.scope("attention") { F.scaledDotProductAttention(q, k, v) }
             let out = proj(attended.transpose(1, 2).reshape([b, qh * qw, c]))
 
-            // Back to the input resolution.
-            let grid = out.transpose(1, 2).reshape([b, c, qh, qw])
+            // Back to the input resolution: B,Nq,C is the channels-last qh x qw map (a view), upsampled channels-last.
+            let grid = out.view([b, qh, qw, c]).permute(0, 3, 1, 2)
             return OpRecorder.scope("attention-upsample") { F.interpolate(grid, size: (h, w)) }
         }
     }

@@ -105,14 +105,25 @@ final class LRFormerBlock: Module, StochasticLayer {
 
         var map = toMap(x)
         if let preNorm { map = preNorm(map) }
-        var y = toTokens(map + cpe(map))
-        y = y + residual(toTokens(attn(toMap(norm1(y)), refine: refine)), scale: layerScale1)
-        y = y + residual(toTokens(mlp(toMap(norm2(y)))), scale: layerScale2)
+        var y = toTokens(cpe(map, adding: map))
+        y = residual(y, toTokens(attn(toMap(norm1(y)), refine: refine)), scale: layerScale1)
+        if isTraining && dropPath > 0 {
+            y = residual(y, toTokens(mlp(toMap(norm2(y)))), scale: layerScale2)
+        } else {
+            y = toTokens(mlp(toMap(norm2(y)), scale: layerScale2, accumulatingInto: toMap(y)))  // y is this block's own: fc2 adds into it
+        }
         return y
     }
 
-    private func residual(_ branch: Tensor, scale: Tensor?) -> Tensor {
-        F.dropPath(scale.map { branch * $0 } ?? branch, p: dropPath, training: isTraining)
+    /// y + drop_path(scale · branch); without stochastic depth one fused pass (no scaled temporary).
+    private func residual(_ y: Tensor, _ branch: Tensor, scale: Tensor?) -> Tensor {
+        if isTraining && dropPath > 0 { return y + F.dropPath(scale.map { branch * $0 } ?? branch, p: dropPath, training: true) }
+        return scale.map { y.addcmul(branch, $0) } ?? y + branch
+    }
+
+    /// The layer scale of the feed-forward branch rides in fc2's weights.
+    override func prepareForInference() {
+        mlp.fc2.packForInference(outputScale: layerScale2)
     }
 }
 
@@ -155,11 +166,11 @@ public final class LRFormerEncoder: Module {
     }
 
 
-    /// B,3,H,W -> [F1, F2, F3, F4].
+    /// B,3,H,W -> [F1, F2, F3, F4] (channels-last maps).
     public func features(_ x: Tensor) -> [Tensor] {
         let b = x.size(0)
         var outputs: [Tensor] = []
-        var input = x
+        var input = x.contiguous(memoryFormat: .channelsLast)  // every conv then reads and writes NHWC, oneDNN's native layout
         for s in 0..<4 {
             var (tokens, h, w) = s == 0 ? stem.embed(input) : patchEmbeds[s - 1].embed(input)
             let refine = pyramidConvs[s].items
@@ -212,14 +223,22 @@ final class LRHeadBlock: Module {
         register(modules: ("norm1", norm1), ("attn", attn), ("norm2", norm2), ("mlp", mlp), ("cpe", cpe))
     }
 
+    /// Set while optimized for inference: norm2 (an eval BatchNorm) is folded into mlp.fc1, a 1x1 conv.
+    private var norm2Folded = false
+
     override func callAsFunction(_ x: Tensor) -> Tensor {
         let c = x.size(1)
-        let ls1 = layerScale1.view([1, c, 1, 1]), ls2 = layerScale2.view([1, c, 1, 1])
-        var y = x + cpe(x)
-        y = y + ls1 * attn(norm1(y))
-        y = y + ls2 * mlp(norm2(y))
-        return y
+        var y = cpe(x, adding: x)
+        y = y.addcmul(attn(norm1(y)), layerScale1.view([1, c, 1, 1]))
+        return mlp(norm2Folded ? y : norm2(y), scale: layerScale2, accumulatingInto: y)  // y is this block's own
     }
+
+    override func prepareForInference() {
+        norm2Folded = mlp.fc1.packForInference(inputBatchNorm: norm2)
+        mlp.fc2.packForInference(outputScale: layerScale2)
+    }
+
+    override func discardInferencePreparation() { norm2Folded = false }
 }
 
 /// LRHead: F2..F4 resized to F2's size and fused by two LRSA blocks; logits at stride 8.
@@ -232,8 +251,12 @@ public final class LRHead: Module {
     let fuseBlock1: LRHeadBlock
     let fuseBlock2: LRHeadBlock
 
+    /// Channels of F2, F3, F4.
+    let featureChannels: [Int]
+
     public init(inChannels: [Int], channels: Int, numClasses: Int, heads: Int = 8, querySize: Int = 32) {
         self.numClasses = numClasses
+        featureChannels = inChannels
         convSeg = Conv2d(channels, numClasses, kernel: 1)
         dropout = Dropout2d(0.1)
         squeeze1 = ConvModule(inChannels.reduce(0, +), channels)
@@ -250,6 +273,10 @@ public final class LRHead: Module {
     /// [F2, F3, F4] -> logits B,K,H/8,W/8.
     public func callAsFunction(_ features: [Tensor]) -> Tensor {
         let (h, w) = (features[0].size(2), features[0].size(3))
+        if let (s1, s2) = squeezeForms {  // same function, each input's slice of the squeeze convs at its own resolution
+            let x = fuseBlock1(s1(features, size: (h, w)))
+            return convSeg(dropout(fuseBlock2(s2([x, features.last!], size: (h, w)))))
+        }
         // Every level is resized, F2 to its own size too (an exact copy), as mmseg's `resize` does: the
         // op sequence, and so the FLOP count, stays the official one.
         let resized = features.map { F.interpolate($0, size: (h, w)) }
@@ -259,6 +286,22 @@ public final class LRHead: Module {
         x = fuseBlock2(x)
         return convSeg(dropout(x))
     }
+
+    /// Set while optimized for inference: squeeze1 and squeeze2 as sums of per-input convs (`ResizedConcatConv`).
+    private var squeezeForms: (ResizedConcatConv, ResizedConcatConv)?
+
+    public override func prepareForInference() {
+        guard let bn1 = squeeze1.norm as? BatchNorm2d, let bn2 = squeeze2.norm as? BatchNorm2d, squeeze1.relu, squeeze2.relu else { return }
+        let channels = squeeze2.conv.weight.size(0)
+        guard let s1 = ResizedConcatConv(conv: squeeze1.conv, batchNorm: bn1, inputChannels: featureChannels,
+                                         projections: featureChannels.map { _ in nil }),
+              let s2 = ResizedConcatConv(conv: squeeze2.conv, batchNorm: bn2, inputChannels: [channels, featureChannels.last!],
+                                         projections: [nil, nil])
+        else { return }
+        squeezeForms = (s1, s2)
+    }
+
+    public override func discardInferencePreparation() { squeezeForms = nil }
 }
 
 // MARK: - Models

@@ -149,20 +149,22 @@ final class EfficientSelfAttention: Module {
         register(modules: ("self", attention), ("output", NameScope(("dense", dense))))
     }
 
-    /// Tokens B,N,C of an H x W map -> B,N,C.
-    func callAsFunction(_ x: Tensor, height h: Int, width w: Int) -> Tensor {
+    /// Tokens B,N,C of an H x W map -> residual + attention output (B,N,C); the addition rides in the output
+    /// projection when optimized for inference.
+    func callAsFunction(_ x: Tensor, height h: Int, width w: Int, adding residual: Tensor?) -> Tensor {
         let (b, n, c) = (x.size(0), x.size(1), x.size(2))
         // B,N,C -> B,heads,N,d
         func splitHeads(_ t: Tensor) -> Tensor { t.reshape([b, t.size(1), heads, c / heads]).permute(0, 2, 1, 3) }
 
         var reduced = x
         if let sr, let srNorm {
-            let map = x.transpose(1, 2).reshape([b, c, h, w])  // B,N,C -> B,C,H,W
+            let map = x.view([b, h, w, c]).permute(0, 3, 1, 2)  // B,N,C -> B,C,H,W (channels-last view)
             reduced = srNorm(sr(map).flatten(start: 2).transpose(1, 2))  // B,C,H/R,W/R -> B,M,C
         }
         let (q, k, v) = (splitHeads(query(x)), splitHeads(key(reduced)), splitHeads(value(reduced)))
         let attended = OpRecorder.scope("attention") { F.scaledDotProductAttention(q, k, v) }
-        return dense(attended.transpose(1, 2).reshape([b, n, c]))  // B,heads,N,d -> B,N,C
+        let out = attended.transpose(1, 2).reshape([b, n, c])  // B,heads,N,d -> B,N,C
+        return residual.map { dense(out, adding: $0) } ?? dense(out)
     }
 }
 
@@ -181,12 +183,13 @@ final class MixFFN: Module {
         register(modules: ("dense1", dense1), ("dwconv", NameScope(("dwconv", dwconv))), ("dense2", dense2))
     }
 
-    func callAsFunction(_ x: Tensor, height h: Int, width w: Int) -> Tensor {
+    /// Tokens B,N,C -> residual + Mix-FFN output (the addition rides in `dense2` when optimized for inference).
+    func callAsFunction(_ x: Tensor, height h: Int, width w: Int, adding residual: Tensor?) -> Tensor {
         let hidden = dense1(x)
         let (b, c) = (hidden.size(0), hidden.size(2))
-        let map = hidden.transpose(1, 2).reshape([b, c, h, w])  // B,N,C' -> B,C',H,W
-        let mixed = dwconv(map).flatten(start: 2).transpose(1, 2)  // B,C',H,W -> B,N,C'
-        return dense2(F.gelu(mixed))
+        let map = hidden.view([b, h, w, c]).permute(0, 3, 1, 2)  // B,N,C' -> B,C',H,W (channels-last view)
+        let mixed = dwconv(map, activation: .gelu).permute(0, 2, 3, 1).reshape([b, h * w, c])  // B,C',H,W -> B,N,C' (a view)
+        return residual.map { dense2(mixed, adding: $0) } ?? dense2(mixed)
     }
 }
 
@@ -212,8 +215,13 @@ final class MixTransformerBlock: Module, StochasticLayer {
     }
 
     func callAsFunction(_ x: Tensor, height h: Int, width w: Int) -> Tensor {
-        let y = x + F.dropPath(attention(layerNorm1(x), height: h, width: w), p: dropPath, training: isTraining)
-        return y + F.dropPath(mlp(layerNorm2(y), height: h, width: w), p: dropPath, training: isTraining)
+        guard isTraining && dropPath > 0 else {
+            let y = attention(layerNorm1(x), height: h, width: w, adding: x)
+            return mlp(layerNorm2(y), height: h, width: w, adding: y)
+        }
+        // Stochastic depth needs each branch on its own.
+        let y = x + F.dropPath(attention(layerNorm1(x), height: h, width: w, adding: nil), p: dropPath, training: true)
+        return y + F.dropPath(mlp(layerNorm2(y), height: h, width: w, adding: nil), p: dropPath, training: true)
     }
 }
 
@@ -249,17 +257,17 @@ public final class MixTransformerEncoder: Module {
         initializeSegFormerWeights(self)
     }
 
-    /// B,C,H,W -> [F1, F2, F3, F4].
+    /// B,C,H,W -> [F1, F2, F3, F4] (channels-last maps).
     public func features(_ x: Tensor) -> [Tensor] {
         let b = x.size(0)
         var outputs: [Tensor] = []
-        var input = x
+        var input = x.contiguous(memoryFormat: .channelsLast)  // every conv then reads and writes NHWC, oneDNN's native layout
         for s in 0..<config.stageCount {
             var (tokens, h, w) = patchEmbeddings[s].embed(input)
             for block in stages[s].items {
                 tokens = block(tokens, height: h, width: w)
             }
-            let map = norms[s](tokens).reshape([b, h, w, -1]).permute(0, 3, 1, 2).contiguous()  // B,N,C -> B,C,H,W
+            let map = norms[s](tokens).reshape([b, h, w, -1]).permute(0, 3, 1, 2)  // B,N,C -> B,C,H,W (channels-last view)
             outputs.append(map)
             input = map
         }
@@ -297,15 +305,29 @@ public final class AllMLPHead: Module {
     /// [F1, ..., F4] -> logits B,K,H1,W1.
     public func callAsFunction(_ features: [Tensor]) -> Tensor {
         let (h, w) = (features[0].size(2), features[0].size(3))
+        if let inferenceForm {  // same function, each stage's projection and fuse slice at the stage's own resolution
+            return classifier(dropout(inferenceForm(Array(features.reversed()), size: (h, w))))
+        }
         let projected = zip(features, projections).map { f, linear -> Tensor in
             let (b, fh, fw) = (f.size(0), f.size(2), f.size(3))
-            let tokens = linear(f.flatten(start: 2).transpose(1, 2))  // B,C,h,w -> B,hw,C -> B,hw,D
-            let map = tokens.transpose(1, 2).reshape([b, -1, fh, fw])  // B,hw,D -> B,D,h,w
+            let tokens = linear(f.permute(0, 2, 3, 1).reshape([b, fh * fw, -1]))  // B,C,h,w -> B,hw,C -> B,hw,D
+            let map = tokens.view([b, fh, fw, -1]).permute(0, 3, 1, 2)  // B,hw,D -> B,D,h,w (channels-last view)
             return F.interpolate(map, size: (h, w))  // stage 1 too (an exact copy), as upstream: FLOPs as published
         }
         let fused = F.relu(batchNorm(linearFuse(Tensor.cat(Array(projected.reversed()), dim: 1))))
         return classifier(dropout(fused))
     }
+
+    /// Set while optimized for inference: projections, `linear_fuse` and the BatchNorm folded into one 1x1 conv per
+    /// stage (in the concatenation's order, stages 4..1), see `ResizedConcatConv`.
+    private var inferenceForm: ResizedConcatConv?
+
+    public override func prepareForInference() {
+        inferenceForm = ResizedConcatConv(conv: linearFuse, batchNorm: batchNorm, inputChannels: projections.map { $0.weight.size(0) }.reversed(),
+                                          projections: projections.reversed())
+    }
+
+    public override func discardInferencePreparation() { inferenceForm = nil }
 }
 
 /// Hugging Face's `_init_weights`, the one initialisation of every SegFormer module: Linear and Conv2d

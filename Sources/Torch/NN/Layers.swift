@@ -5,6 +5,8 @@ import TorchIO
 public final class Linear: Module {
     public let weight: Tensor
     public let bias: Tensor?
+    /// The CPU inference form, while the model is optimized for inference (`Module.optimizeForInference`).
+    public internal(set) var packed: PackedLinear?
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
         weight = Tensor.empty([outFeatures, inFeatures])
@@ -14,7 +16,25 @@ public final class Linear: Module {
         register(parameters: ("weight", weight), ("bias", self.bias))
     }
 
-    public override func callAsFunction(_ x: Tensor) -> Tensor { F.linear(x, weight: weight, bias: bias) }
+    public override func callAsFunction(_ x: Tensor) -> Tensor { self(x, activation: .identity) }
+
+    /// activation(linear(x)): one oneDNN pass when optimized for inference.
+    public func callAsFunction(_ x: Tensor, activation: Activation) -> Tensor {
+        if let packed, x.rank >= 2 { return packed(x, activation: activation) }
+        return activation(F.linear(x, weight: weight, bias: bias))
+    }
+
+    /// linear(x) + other (other shaped like the output): the addition rides in the same pass when optimized.
+    public func callAsFunction(_ x: Tensor, adding other: Tensor) -> Tensor {
+        if let packed, x.rank >= 2 { return packed(x, adding: other) }
+        return F.linear(x, weight: weight, bias: bias) + other
+    }
+
+    public override func prepareForInference() {
+        if packed == nil { packForInference() }
+    }
+
+    public override func discardInferencePreparation() { packed = nil }
 }
 
 /// `nn.Conv2d` (weight [out, in/groups, kh, kw]).
@@ -45,9 +65,39 @@ public final class Conv2d: Module {
         Conv2d(channels, channels, kernel: kernel, stride: stride, padding: kernel / 2, groups: channels, bias: bias)
     }
 
-    public override func callAsFunction(_ x: Tensor) -> Tensor {
-        F.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    /// The CPU inference form, while the model is optimized for inference (`Module.optimizeForInference`).
+    public internal(set) var packed: PackedConv2d?
+
+    public override func callAsFunction(_ x: Tensor) -> Tensor { self(x, activation: .identity) }
+
+    /// activation(conv(x)): one oneDNN pass when optimized for inference.
+    public func callAsFunction(_ x: Tensor, activation: Activation) -> Tensor {
+        if let packed { return packed(x, activation: activation) }
+        return activation(F.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups))
     }
+
+    /// activation(conv(x) + other), other shaped like the output (a residual); one pass when optimized. Only ReLU
+    /// (or nothing) may follow the addition.
+    public func callAsFunction(_ x: Tensor, adding other: Tensor, activation: Activation = .identity) -> Tensor {
+        if let packed { return packed(x, activation: activation, adding: other) }
+        return activation(self(x) + other)
+    }
+
+    /// residual + scale · conv(x), `scale` nil or a per-output-channel factor with C elements (a layer scale).
+    /// Optimized for inference (with this scale folded in: `packForInference(outputScale:)`), conv, scale and
+    /// addition are one oneDNN pass that writes into `residual` itself: pass a residual that nothing reads afterwards
+    /// (the plain path, which autograd uses, never modifies it).
+    public func callAsFunction(_ x: Tensor, scaledBy scale: Tensor? = nil, accumulatingInto residual: Tensor) -> Tensor {
+        if let packed, packed.outputScale === scale { return packed.accumulate(x, into: residual) }
+        guard let scale else { return self(x, adding: residual) }
+        return residual.addcmul(self(x), scale.view([1, -1, 1, 1]))
+    }
+
+    public override func prepareForInference() {
+        if packed == nil { packForInference() }
+    }
+
+    public override func discardInferencePreparation() { packed = nil }
 }
 
 /// `nn.LayerNorm` over the last dimension, or, with `channelsFirst`, over the channels of an NCHW map
@@ -207,6 +257,9 @@ public final class Identity: Module {
 /// Runs its children in order; they are named 0, 1, 2, ... like `nn.Sequential`.
 public final class Sequential: Module {
     public let layers: [Module]
+    /// While optimized for inference: the layers with each BatchNorm and activation folded into the conv or linear
+    /// layer before it.
+    private var plan: [(layer: Module, activation: Activation)]?
 
     public init(_ layers: [Module]) {
         self.layers = layers
@@ -217,8 +270,44 @@ public final class Sequential: Module {
     public convenience init(_ layers: Module...) { self.init(layers) }
 
     public override func callAsFunction(_ x: Tensor) -> Tensor {
-        layers.reduce(x) { $1($0) }
+        guard let plan else { return layers.reduce(x) { $1($0) } }
+        return plan.reduce(x) { y, step in
+            switch step.layer {
+            case let conv as Conv2d: return conv(y, activation: step.activation)
+            case let linear as Linear: return linear(y, activation: step.activation)
+            default: return step.layer(y)
+            }
+        }
     }
+
+    /// Folds (Conv2d, BatchNorm2d) pairs and fuses the activation layer that follows a Conv2d or Linear.
+    public override func prepareForInference() {
+        guard plan == nil, layers.allSatisfy({ ($0 as? Conv2d)?.canPackForInference ?? ($0 as? Linear)?.canPackForInference ?? true })
+        else { return }
+        var steps: [(layer: Module, activation: Activation)] = []
+        var i = 0
+        while i < layers.count {
+            let layer = layers[i]
+            var next = i + 1
+            if let conv = layer as? Conv2d, conv.packed == nil {
+                let bn = next < layers.count ? layers[next] as? BatchNorm2d : nil
+                if bn != nil { next += 1 }
+                conv.packForInference(foldingBatchNorm: bn)
+            } else if let linear = layer as? Linear, linear.packed == nil {
+                linear.packForInference()
+            }
+            var activation = Activation.identity
+            if layer is Conv2d || layer is Linear, next < layers.count, let a = layers[next] as? ActivationLayer {
+                activation = a.activation
+                next += 1
+            }
+            steps.append((layer, activation))
+            i = next
+        }
+        plan = steps
+    }
+
+    public override func discardInferencePreparation() { plan = nil }
 }
 
 /// An indexed list of modules named 0, 1, 2, ... (`nn.ModuleList`); forward is up to the owner.

@@ -46,6 +46,17 @@ open class Module {
         }
     }
 
+    // MARK: inference preparation
+
+    /// Sets up this layer's fast CPU inference form (folded BatchNorm, prepacked weights, fused activations and
+    /// additions). `optimizeForInference()` calls it on every module, parents before children, so a parent can
+    /// configure a child (fold a BatchNorm into the convolution before it) and the child keeps that. The plain
+    /// parameters are never changed.
+    open func prepareForInference() {}
+
+    /// Drops what `prepareForInference()` set up: the plain forward runs again.
+    open func discardInferencePreparation() {}
+
     // MARK: forward
 
     /// The single-input forward of layers that have one. Layers with other signatures define their own.
@@ -121,9 +132,11 @@ open class Module {
 
     // MARK: modes
 
-    /// Sets training mode here and below (dropout, drop path, BatchNorm statistics).
+    /// Sets training mode here and below (dropout, drop path, BatchNorm statistics). Training drops any
+    /// inference optimization (its folded weights would go stale).
     @discardableResult
     public func train(_ on: Bool = true) -> Self {
+        if on { removeInferenceOptimization() }
         for (_, m) in namedModules() { m.isTraining = on }
         return self
     }
@@ -134,6 +147,7 @@ open class Module {
     /// Moves (and optionally converts) every parameter and buffer in place. Integer buffers keep their dtype.
     @discardableResult
     public func to(device: Device, dtype: DType? = nil) -> Self {
+        removeInferenceOptimization()
         Torch.noGrad {
             for (_, t) in stateDict() {
                 let target = (dtype != nil && t.dtype.isFloatingPoint) ? dtype! : t.dtype

@@ -96,6 +96,7 @@ extension Module {
             throw TorchError("load_state_dict", "checkpoint keys that name one shared tensor hold different values "
                 + "(\(disagreeing.count) groups): " + disagreeing.joined(separator: "; "))
         }
+        removeInferenceOptimization()  // packed weights hold the old values
         try Torch.noGrad {
             for entry in plan {
                 try entry.dst.checked.copy_(entry.src.to(dtype: entry.dst.dtype, device: entry.dst.device))
