@@ -13,6 +13,7 @@
 
 #include <dlfcn.h>
 #include <malloc.h>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -114,13 +115,11 @@ int ts_cuda_device_count(void) {
 }
 ts_error ts_cuda_synchronize(int device) { TS_TRY at::detail::getCUDAHooks().deviceSynchronize(device); TS_CATCH }
 
-void ts_keep_freed_memory(void) {
-  // Serve blocks up to 64 MiB (every activation of a 512x512 forward) from the heap... Larger ones (class maps of
-  // photos, 1024x2048 attention maps) keep their own mappings and go back to the kernel when freed: kept, they
-  // fragment the heap and the resident set of a large-image prediction grew from 1.3 to 3 GiB.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, INT32_MAX);  // ...and never trim it
-  mallopt(M_TOP_PAD, 64 << 20);        // grow it in 64 MiB steps
+void ts_keep_freed_memory(int64_t mmap_threshold_bytes) {
+  // Blocks up to the threshold come from the heap and stay there when freed...
+  mallopt(M_MMAP_THRESHOLD, static_cast<int>(std::min<int64_t>(mmap_threshold_bytes, INT32_MAX)));
+  mallopt(M_TRIM_THRESHOLD, INT32_MAX);  // ...which is never trimmed
+  mallopt(M_TOP_PAD, 64 << 20);        // and grows in 64 MiB steps
 }
 
 int ts_set_flush_denormal(int on) {

@@ -9,7 +9,7 @@ import Torch
 public enum Demo {
     public struct Options {
         public var workDir: URL
-        public var iterations = 240
+        public var iterations = 300
         public var trainImages = 96
         public var valImages = 16
         public var size = 96
@@ -21,9 +21,10 @@ public enum Demo {
         /// The default run, sized for a laptop.
         public init(workDir: URL) { self.workDir = workDir }
 
-        /// The longer run: more and larger images, 600 iterations.
+        /// The longer run: LRFormer-T, more and larger images, 600 iterations.
         public static func full(workDir: URL) -> Options {
             var o = Options(workDir: workDir)
+            o.model = ModelRegistry.fullDemoModel
             o.iterations = 600
             o.trainImages = 160
             o.valImages = 24

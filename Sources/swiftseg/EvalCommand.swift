@@ -34,7 +34,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        boundPrimitiveCacheForInference(tta: protocolOptions.tta)
+        prepareProcessForInference(tta: protocolOptions.tta)
         if nprocPerNode > 1 {
             let status = try LocalLauncher.run(arguments: LocalLauncher.workerArguments(CommandLine.arguments, extra: []),
                                                processes: nprocPerNode)

@@ -33,7 +33,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        boundPrimitiveCacheForInference(tta: protocolOptions.tta)
+        prepareProcessForInference(tta: protocolOptions.tta)
         let inputs = try Predictor.inputs(existingPath(input, "input"))
         let device = try deviceOptions.resolve()
         let checkpointURL = try existingPath(checkpoint, "checkpoint")

@@ -27,10 +27,13 @@ extension EngineRuns {
             #expect(summary.iterations == 30)
 
             // The log shows the ATM loss terms (class, focal, dice per stage), not a pixel cross-entropy.
-            struct Line: Decodable { var loss: Double?; var terms: [String: Double]? }
+            struct Line: Decodable { var loss: Double?; var terms: [String: Double]?; var peakMemoryMiB: Double? }
             let lines = try String(contentsOf: work.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
                 .compactMap { try? JSONDecoder().decode(Line.self, from: Data($0.utf8)) }
             let losses = lines.compactMap(\.loss)
+            // Every iteration line carries the process's peak memory (the resident set's high-water mark on the CPU).
+            let peaks = lines.filter { $0.loss != nil }.map(\.peakMemoryMiB)
+            #expect(!peaks.isEmpty && peaks.allSatisfy { ($0 ?? 0) > 10 }, "\(peaks)")
             #expect(lines.first?.terms?.keys.contains { $0.contains("dice") } == true, "\(String(describing: lines.first?.terms))")
             let first = losses.prefix(4).reduce(0, +) / 4, last = losses.suffix(4).reduce(0, +) / 4
             print("segvit-tiny synthetic run: loss first 4 mean \(first), last 4 mean \(last)")

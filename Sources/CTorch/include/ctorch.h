@@ -67,7 +67,7 @@ void ts_set_allow_tf32(int matmul, int conv);
 void ts_allow_tf32(int *matmul, int *conv);
 
 /* glibc allocator: keep freed blocks in the process (no mmap/unmap per large tensor). */
-void ts_keep_freed_memory(void);
+void ts_keep_freed_memory(int64_t mmap_threshold_bytes);
 
 /* Flush denormal floats to zero on this thread (threads created later inherit it). 1 if supported. */
 int ts_set_flush_denormal(int on);

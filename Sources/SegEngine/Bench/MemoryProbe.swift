@@ -53,6 +53,16 @@ public enum MemoryProbe {
         }
     }
 
+    /// Peak bytes of this process so far: CUDA's peak allocated on a GPU, the resident set's high-water mark on the
+    /// CPU (what `train` logs each line); nil where the platform cannot say.
+    public static func processPeak(device: Device) -> Int? {
+        if case .cuda(let i) = device {
+            let peak = ts_cuda_peak_memory(Int32(i))
+            return peak >= 0 ? Int(peak) : nil
+        }
+        return status("VmHWM")
+    }
+
     /// A `/proc/self/status` field in bytes (the file gives kB).
     static func status(_ field: String) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }

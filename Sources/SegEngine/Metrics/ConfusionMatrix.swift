@@ -142,16 +142,24 @@ public struct ConfusionMatrix: Sendable, Equatable {
 extension ConfusionMatrix {
     /// Every count summed over the ranks of `group` (one int64 all-reduce): the matrix of all ranks' images.
     func summed(over group: ProcessGroup) throws -> ConfusionMatrix {
-        let flat = storage + [ignored, unknownLabels, invalidPredictions] + predOnUnknown + labelOnInvalid
         let t = Tensor(flat, shape: [flat.count])
         try group.allReduce(t, op: .sum)
-        let total = try t.checked.toArray(Int64.self)
-        var out = ConfusionMatrix(numClasses: numClasses)
+        return ConfusionMatrix(numClasses: numClasses, flat: try t.checked.toArray(Int64.self))
+    }
+
+    /// Every count in one array: the cells, then ignored, unknown-label and invalid-prediction pixels, then the
+    /// per-class side counts (what a collective or a device accumulator carries).
+    var flat: [Int64] { storage + [ignored, unknownLabels, invalidPredictions] + predOnUnknown + labelOnInvalid }
+
+    static func flatCount(numClasses k: Int) -> Int { k * k + 3 + 2 * k }
+
+    init(numClasses: Int, flat total: [Int64]) {
+        precondition(total.count == Self.flatCount(numClasses: numClasses), "ConfusionMatrix: \(total.count) counts for \(numClasses) classes")
+        self.init(numClasses: numClasses)
         let n = numClasses * numClasses
-        out.storage = Array(total[0..<n])
-        (out.ignored, out.unknownLabels, out.invalidPredictions) = (total[n], total[n + 1], total[n + 2])
-        out.predOnUnknown = Array(total[(n + 3)..<(n + 3 + numClasses)])
-        out.labelOnInvalid = Array(total[(n + 3 + numClasses)...])
-        return out
+        storage = Array(total[0..<n])
+        (ignored, unknownLabels, invalidPredictions) = (total[n], total[n + 1], total[n + 2])
+        predOnUnknown = Array(total[(n + 3)..<(n + 3 + numClasses)])
+        labelOnInvalid = Array(total[(n + 3 + numClasses)...])
     }
 }

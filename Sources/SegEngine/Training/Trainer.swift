@@ -71,7 +71,8 @@ public final class Trainer {
                                 hooks: hooks, device: setup.device, seed: config.seed)
         // Rank 0 writes the log, the curves and the checkpoints; the other ranks only train and evaluate their shards.
         let log = try isMain ? TrainingLog(workDir: options.workDir, iterations: config.iterations, logInterval: config.logInterval,
-                                            resumeAt: options.resume ? setup.start : nil, quiet: options.quiet, logger: logger) : nil
+                                            resumeAt: options.resume ? setup.start : nil, quiet: options.quiet, logger: logger,
+                                            device: setup.device) : nil
         var best = setup.best
         func state(_ iteration: Int) -> TrainingCheckpoint.State {
             TrainingCheckpoint.State(iteration: iteration, seed: config.seed, bestMIoU: best?.mIoU, bestIteration: best?.iteration,

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Torch
 
 /// What a run writes for people to read: the progress line, `log.jsonl` (one object per logged iteration and per
 /// evaluation) and the loss / mIoU curves (curves.json + SVG).
@@ -8,13 +9,15 @@ final class TrainingLog {
     let logger: Logger
     let quiet: Bool
     let logInterval: Int
+    let device: Device
     private let jsonl: JSONLinesLog
     private var progress: ProgressLine
     private var curves: Curves
     private let started = Date()
 
-    init(workDir: URL, iterations: Int, logInterval: Int, resumeAt start: Int?, quiet: Bool, logger: Logger) throws {
+    init(workDir: URL, iterations: Int, logInterval: Int, resumeAt start: Int?, quiet: Bool, logger: Logger, device: Device = .cpu) throws {
         self.workDir = workDir
+        self.device = device
         self.logger = logger
         self.quiet = quiet
         self.logInterval = logInterval
@@ -33,11 +36,13 @@ final class TrainingLog {
         progress.record(iteration: iteration, time: Date().timeIntervalSince(started))
         curves.add(iteration: iteration, loss: loss, lr: lr)
         if iteration % logInterval == 0 || iteration == total || iteration == start + 1 {
-            let extra = terms.count > 1 ? terms.map { ($0.0, String(format: "%.4f", $0.1)) } : []
+            var extra = terms.count > 1 ? terms.map { ($0.0, String(format: "%.4f", $0.1)) } : []
+            let peakMiB = MemoryProbe.processPeak(device: device).map { Double($0) / 1_048_576 }
+            if let peakMiB { extra.append((device.isCUDA ? "peak mem" : "peak RSS", String(format: "%.0f MiB", peakMiB))) }
             if !quiet { logger.info("\(progress.line(iteration: iteration, loss: loss, lr: lr, extra: extra))") }
             try jsonl.append(encoding: LogEntry(iteration: iteration, loss: loss, lr: lr,
                                                 terms: terms.count > 1 ? Dictionary(uniqueKeysWithValues: terms) : nil,
-                                                samplesPerRank: samples))
+                                                samplesPerRank: samples, peakMemoryMiB: peakMiB.map { $0.rounded() }))
         }
         if iteration % logInterval == 0 || iteration == total { try curves.write(workDir) }
     }
@@ -73,6 +78,8 @@ struct LogEntry: Encodable {
     var lr: Double? = nil
     var terms: [String: Double]? = nil
     var samplesPerRank: [[Int]]? = nil
+    /// Peak memory of the process so far (CUDA allocated on a GPU, resident set on the CPU).
+    var peakMemoryMiB: Double? = nil
     var mIoU: Double? = nil
     var mAcc: Double? = nil
     var aAcc: Double? = nil

@@ -16,6 +16,7 @@ extension ModelRegistry {
     /// maps when the keys do not match, refuses non-finite values (naming the tensors), and on a mismatch throws a
     /// summary that fits on a screen with a hint at the usual mistakes. `strict` false loads what matches
     /// (fine-tuning from a checkpoint with another head) and reports the rest.
+    @discardableResult
     public static func load(_ weights: HostTensorDict, into model: Module, modelName: String, strict: Bool = true,
                             source: String) throws -> CheckpointLoad {
         var weights = weights

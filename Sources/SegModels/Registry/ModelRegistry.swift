@@ -11,8 +11,13 @@ public enum ModelRegistry {
         .segvit,
     ]
 
-    /// The model `swiftseg demo` trains: the project's own (LRFormer-T).
-    public static let demoModel = "lrformer-t"
+    /// The model `swiftseg demo` trains by default: SegFormer-B0 learns the synthetic 96x96 scenes from scratch in
+    /// seconds (300 steps: 55% mIoU in under a minute on 2 cores). LRFormer-T's fixed low-resolution attention costs
+    /// the same at 96x96 as at 512x512 (1.1 s a step of 4 images, 15% mIoU after 240 steps), so it is the longer run's.
+    public static let demoModel = "segformer-b0"
+
+    /// The model `swiftseg demo --full` trains: the project's own (LRFormer-T).
+    public static let fullDemoModel = "lrformer-t"
 
     /// Every variant of every family, in display order.
     public static var variants: [ModelVariant] { families.flatMap(\.variants) }

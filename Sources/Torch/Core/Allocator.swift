@@ -6,9 +6,19 @@ extension Torch {
     /// pass reuses warm pages instead of page-faulting fresh ones (glibc serves blocks above 128 KB with mmap
     /// and unmaps them on free). This is what jemalloc with purging disabled does for PyTorch (the PyTorch CPU
     /// tuning guide's advice); here it needs no preload. The cost: the resident set keeps its peak.
-    public static func keepFreedMemory() {
-        ts_keep_freed_memory()
+    ///
+    /// Blocks larger than `threshold` keep their own mappings. Training wants every buffer kept (1 GiB: a 512x512
+    /// batch's upsampled logits and their gradients are 300 MB each); inference over photos of many sizes wants
+    /// its large per-image buffers returned (`inferenceThreshold`), or the heap fragments: a 4000x3000 prediction
+    /// peaked at 3 GiB instead of 1.3. Can be called again at any time; later allocations follow the new value.
+    public static func keepFreedMemory(upTo threshold: Int = trainingThreshold) {
+        ts_keep_freed_memory(Int64(threshold))
     }
+
+    /// `keepFreedMemory`'s default: blocks up to 1 GiB stay in the process.
+    public static let trainingThreshold = 1 << 30
+    /// For inference over many images: every activation of a 512x512 forward (< 64 MiB) stays in the process.
+    public static let inferenceThreshold = 64 << 20
 }
 
 extension Torch {
