@@ -1,13 +1,17 @@
 import Foundation
+import SegModels
 import Torch
 import TorchIO
 
 /// The arithmetic a run uses: float32, or PyTorch's automatic mixed precision (autocast) in bfloat16 or float16 with
-/// float32 master weights (and, for float16 training, a gradient scaler).
+/// float32 master weights (and, for float16 training, a gradient scaler); the `-encoder` modes autocast the encoder
+/// only and run the decode head in float32 (`DecodeHeadCall`).
 public enum Precision: String, ConfigChoice {
     case fp32
     case bf16
     case fp16
+    case bf16Encoder = "bf16-encoder"
+    case fp16Encoder = "fp16-encoder"
 
     public static var aliases: [String: Precision] {
         ["float32": .fp32, "bfloat16": .bf16, "float16": .fp16, "fp": .fp32, "half": .fp16]
@@ -17,10 +21,16 @@ public enum Precision: String, ConfigChoice {
     public var autocastDType: DType? {
         switch self {
         case .fp32: return nil
-        case .bf16: return .bfloat16
-        case .fp16: return .float16
+        case .bf16, .bf16Encoder: return .bfloat16
+        case .fp16, .fp16Encoder: return .float16
         }
     }
+
+    /// Whether the decode head runs in float32 while the encoder is autocast.
+    public var float32Head: Bool { self == .bf16Encoder || self == .fp16Encoder }
+
+    /// float16 training needs a gradient scaler.
+    public var usesGradScaler: Bool { autocastDType == .float16 }
 
     /// The dtype whose official timings compare with this mode ("eager, autocast bf16" rows for bf16).
     public var dtype: DType { autocastDType ?? .float32 }
@@ -28,7 +38,7 @@ public enum Precision: String, ConfigChoice {
     /// Runs `body` under autocast on `device` for this precision (as it is for float32).
     public func run<R>(on device: Device, _ body: () throws -> R) rethrows -> R {
         guard let dtype = autocastDType else { return try body() }
-        return try Torch.autocast(device: device, dtype: dtype, body)
+        return try DecodeHeadCall.withFloat32Head(float32Head) { try Torch.autocast(device: device, dtype: dtype, body) }
     }
 }
 
@@ -45,7 +55,7 @@ public final class MixedPrecisionHooks: TrainingHooks {
         self.precision = precision
         self.device = device
         self.base = base
-        scaler = precision == .fp16 ? GradScaler(device: device) : nil
+        scaler = precision.usesGradScaler ? GradScaler(device: device) : nil
     }
 
     public func forward<T>(_ body: () throws -> T) throws -> T {

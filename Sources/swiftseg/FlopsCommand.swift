@@ -38,7 +38,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Square sizes (or HxW), separated by commas.") var sizes: String = "512,1024"
     @Option(name: .long) var batch: Int = 1
     @OptionGroup var deviceOptions: DeviceOptions
-    @Option(name: .long, help: "fp32, or autocast bf16 / fp16 (float32 weights, as PyTorch's AMP).") var precision: Precision = .fp32
+    @Option(name: .long, help: "fp32, autocast bf16 / fp16 (float32 weights, as PyTorch's AMP), or bf16-encoder / fp16-encoder (decode head in fp32).") var precision: Precision = .fp32
     @Flag(name: .long, help: "CUDA inference: capture once per size and replay a CUDA graph.") var cudaGraphs = false
     @Flag(name: .long, help: "Time a full training step (forward, loss, backward, AdamW).") var train = false
     @Option(name: .long) var warmup: Int = 3

@@ -126,7 +126,7 @@ struct TestProtocolOptions: ParsableArguments {
 
 /// `--precision`: float32, or autocast in bf16 / fp16 around the forward pass.
 struct PrecisionOption: ParsableArguments {
-    @Option(name: .long, help: "fp32, or autocast bf16 / fp16 (float32 weights, as PyTorch's AMP).")
+    @Option(name: .long, help: "fp32, autocast bf16 / fp16 (float32 weights, as PyTorch's AMP), or bf16-encoder / fp16-encoder (decode head in fp32).")
     var precision: Precision = .fp32
 }
 

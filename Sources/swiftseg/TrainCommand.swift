@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "JSON or YAML file overriding the preset.") var config: String?
     @Option(name: .long, help: "auto, cpu, cuda or cuda:N.") var device: DeviceChoice?
     @Option(name: .long) var seed: Int?
-    @Option(name: .long, help: "fp32, or autocast bf16 / fp16 (fp16 with a gradient scaler).") var precision: Precision?
+    @Option(name: .long, help: "fp32, autocast bf16 / fp16 (fp16 with a gradient scaler), or bf16-encoder / fp16-encoder (decode head in fp32).") var precision: Precision?
     @Option(name: .long) var workers: Int?
     @Option(name: .long, help: "Validate every N iterations (0: never).") var evalInterval: Int?
     @Option(name: .long, help: "Use at most N validation images per evaluation.") var evalLimit: Int?

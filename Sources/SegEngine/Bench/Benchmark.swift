@@ -116,7 +116,7 @@ final class BenchTrainingStep {
         // PyTorch's default implementation: foreach on CUDA, one kernel per tensor on the CPU.
         optimizer = AdamW(model.parameters, lr: 6e-5, weightDecay: 0.01,
                           implementation: OptimizerImplementation.defaultChoice(for: model.parameters))
-        scaler = precision == .fp16 ? GradScaler(device: input.device) : nil
+        scaler = precision.usesGradScaler ? GradScaler(device: input.device) : nil
         model.train()
     }
 

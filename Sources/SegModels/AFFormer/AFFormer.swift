@@ -26,7 +26,7 @@ public final class AFFormerSegmentation: Module, SegmentationModel {
 
     public func logits(_ x: Tensor) -> Tensor {
         let f = OpRecorder.scope("backbone") { backbone.features(x) }
-        return OpRecorder.scope("decode_head") { decodeHead(f, tap: nil) }
+        return DecodeHeadCall.run(f) { decodeHead($0, tap: nil) }
     }
 
     /// Every module output the official fixture stores, under its PyTorch module path (`backbone.stem`,

@@ -327,7 +327,7 @@ public final class LRFormerSegmentation: Module, SegmentationModel {
 
     public func logits(_ x: Tensor) -> Tensor {
         let f = OpRecorder.scope("backbone") { backbone.features(x) }
-        return OpRecorder.scope("decode_head") { decodeHead(Array(f.dropFirst())) }
+        return DecodeHeadCall.run(Array(f.dropFirst())) { decodeHead($0) }
     }
 
     /// Stage outputs and logits, for parity checks and `swiftseg forward`.

@@ -29,18 +29,20 @@ public final class Mask2FormerSegmentation: Module, SegmentationModel {
     /// Backbone and head in one pass, each under its FLOP-report scope.
     public func forwardHead(_ x: Tensor) -> (features: [Tensor], head: Mask2FormerHead.Output) {
         let f = OpRecorder.scope("backbone") { backbone.features(x) }
-        return (f, OpRecorder.scope("decode_head") { decodeHead(f) })
+        return (f, DecodeHeadCall.run(f) { decodeHead($0) })
     }
 
     public func logits(_ x: Tensor) -> Tensor {
         let out = forwardHead(x).head
-        return OpRecorder.scope("decode_head") { Mask2FormerHead.semanticScores(out.predictions.last!) }
+        return DecodeHeadCall.run(on: x.device) { Mask2FormerHead.semanticScores(out.predictions.last!) }
     }
 
     public func predictLogits(_ x: Tensor) -> Tensor {
         var last = forwardHead(x).head.predictions.last!
-        last.maskLogits = F.interpolate(last.maskLogits, size: (x.size(2), x.size(3)))
-        return Mask2FormerHead.semanticScores(last)
+        return DecodeHeadCall.run(on: x.device) {
+            last.maskLogits = F.interpolate(last.maskLogits, size: (x.size(2), x.size(3)))
+            return Mask2FormerHead.semanticScores(last)
+        }
     }
 
     public func trainingOutputs(_ x: Tensor) -> SegmentationOutputs {

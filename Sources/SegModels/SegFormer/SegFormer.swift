@@ -373,7 +373,7 @@ public final class SegFormerSegmentation: Module, SegmentationModel {
 
     public func logits(_ x: Tensor) -> Tensor {
         let f = OpRecorder.scope("backbone") { encoder.features(x) }
-        return OpRecorder.scope("decode_head") { decodeHead(f) }
+        return DecodeHeadCall.run(f) { decodeHead($0) }
     }
 
     /// Stage outputs (`stage1` ... HF's hidden_states) and logits, for parity checks and `swiftseg forward`.

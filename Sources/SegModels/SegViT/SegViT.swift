@@ -42,7 +42,7 @@ public final class SegViTSegmentation: Module, SegmentationModel, IntermediateOu
     func outputs(_ x: Tensor, tap: SegViTTap? = nil) -> ATMOutputs {
         let features = OpRecorder.scope("backbone") { backbone.features(x, tap: tap) }
         for (i, f) in features.enumerated() { tap?("backbone.\(i)", f) }
-        return OpRecorder.scope("decode_head") {
+        return DecodeHeadCall.run(features) { features in
             if let atmHead { return atmHead(features, tap: tap) }
             return tpnHead!(features, tap: tap)
         }
@@ -51,7 +51,7 @@ public final class SegViTSegmentation: Module, SegmentationModel, IntermediateOu
     /// B,3,H,W (square) -> `semantic_inference` scores B,K,img,img (the head's eval output).
     public func logits(_ x: Tensor) -> Tensor {
         let out = outputs(x)
-        return OpRecorder.scope("decode_head") { out.scores }
+        return DecodeHeadCall.run(on: x.device) { out.scores }
     }
 
     /// The ATM loss's inputs: final (class logits, masks at img_size) first, then the auxiliary read-outs.
