@@ -5,7 +5,9 @@ import Torch
 /// true divides it by the valid pixels + float32 eps, as mmseg's `weight_reduce_loss(avg_factor:)`, so a
 /// batch whose pixels are all ignored gives 0 instead of NaN (which would stop training).
 public func segmentationLoss(logits: Tensor, labels: Tensor, ignoreIndex: Int = 255, avgNonIgnore: Bool = false) -> Tensor {
-    let up = F.interpolate(logits, size: (labels.size(1), labels.size(2)))
+    // NCHW before upsampling: channels-last logits (the encoders keep that layout) would give a channels-last
+    // K x H x W map, which log_softmax over the class dimension first copies whole (300 MB at 2 x 150 x 512 x 512).
+    let up = F.interpolate(logits.contiguous(), size: (labels.size(1), labels.size(2)))
     let sum = F.crossEntropy(up, labels, ignoreIndex: ignoreIndex, reduction: .sum)
     if avgNonIgnore {
         let valid = (labels .!= Double(ignoreIndex)).sum().to(sum.dtype)
