@@ -136,15 +136,12 @@ struct InferencePathOption: ParsableArguments {
     var plain = false
 }
 
-/// Process settings for inference over many images, called before the first op:
-/// - oneDNN keeps a compiled kernel per layer and input size, up to 1024 of them: over a folder of images of many
-///   sizes the resident set grows by hundreds of MB. Plain inference at one size uses about 85 (LRFormer-T), so 256
-///   keeps a few sizes warm; TTA runs six sizes per image and keeps oneDNN's default. ONEDNN_PRIMITIVE_CACHE_CAPACITY
-///   overrides both.
-/// - Large per-image buffers (class maps of photos) go back to the kernel when freed (`Torch.inferenceThreshold`).
+/// Process settings for inference over many images, called before the first op: oneDNN keeps a compiled kernel per
+/// layer and input size, up to 1024 of them, so over a folder of images of many sizes the resident set grows by
+/// hundreds of MB. Plain inference at one size uses about 85 (LRFormer-T), so 256 keeps a few sizes warm; TTA runs
+/// six sizes per image and keeps oneDNN's default. ONEDNN_PRIMITIVE_CACHE_CAPACITY overrides both.
 func prepareProcessForInference(tta: Bool) {
     if !tta { Torch.boundPrimitiveCache(256) }
-    if ProcessInfo.processInfo.environment["SWIFTSEG_KEEP_FREED_MEMORY"] != "0" { Torch.keepFreedMemory(upTo: Torch.inferenceThreshold) }
 }
 
 /// An existing file or folder given on the command line.

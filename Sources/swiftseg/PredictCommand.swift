@@ -55,8 +55,11 @@ struct PredictCommand: ParsableCommand {
         }
         print("wrote \(report.written.count) files to \(out)")
         if profile {
+            // The resident set's high-water mark of this process image (reset at exec, unlike a parent's wait4
+            // figure, which includes the parent's memory when it spawned this process).
+            let peak = MemoryProbe.processPeak(device: .cpu).map { String(format: ", peak RSS %.0f MiB", Double($0) / 1_048_576) } ?? ""
             print(String(format: "%d images in %.2f s: %.2f images/s, %.0f%% of the time in the model",
-                         report.images, report.wallSeconds, report.imagesPerSecond, report.modelShare * 100))
+                         report.images, report.wallSeconds, report.imagesPerSecond, report.modelShare * 100) + peak)
         }
         if !report.failures.isEmpty {
             printWarning("\(report.failures.count) of \(inputs.count) images failed:\n"

@@ -174,9 +174,9 @@ extension EngineRuns {
 
         @Test("Class maps of a 150-class model: default chunking by size, the same labels as one chunk for all classes")
         func classMapMatchesUntiledPrediction() throws {
-            #expect(SegmentationInference.classMapChunk(for: Size2D(3000, 4000)) == 4)
-            #expect(SegmentationInference.classMapChunk(for: Size2D(1500, 2000)) == 16)
-            #expect(SegmentationInference.classMapChunk(for: Size2D(512, 512)) >= 150)
+            #expect(SegmentationInference.classMapChunk(for: Size2D(3000, 4000)) == 2)
+            #expect(SegmentationInference.classMapChunk(for: Size2D(1500, 2000)) == 8)
+            #expect(SegmentationInference.classMapChunk(for: Size2D(400, 400)) >= 150)
             let model = try ModelRegistry.segmentation("lrformer-tiny", numClasses: 150)
             model.eval()
             let settings = EngineFixtures.settings(divisor: 32)

@@ -56,9 +56,9 @@ public enum SegmentationInference {
     }
 
     /// Bytes of resized class scores `classMap` holds at once by default: every class of an image up to about
-    /// 0.3 megapixels (150 classes), 16 of a 3-megapixel image, 4 of a 12-megapixel photo (whose 150 classes at
+    /// 0.16 megapixels (150 classes), 8 of a 3-megapixel image, 2 of a 12-megapixel photo (whose 150 classes at
     /// once would take 7.2 GB).
-    public static let classMapChunkBytes = 192 << 20
+    public static let classMapChunkBytes = 96 << 20
 
     /// How many classes `classMap` resizes at once for `outputSize` by default.
     public static func classMapChunk(for outputSize: Size2D) -> Int {
@@ -78,27 +78,33 @@ public enum SegmentationInference {
     }
 
     /// argmax over classes of `logits` (1,K,h,w) bilinearly resized to `outputSize`, `chunk` classes at a time.
+    /// The running maximum and its class (int16: a quarter of int64's memory) are the only full-size buffers kept;
+    /// each chunk adds the same few of the same sizes, so a 12-megapixel photo stays within a few hundred MB.
     static func tiledArgmax(_ logits: Tensor, outputSize: Size2D, chunk: Int) -> Tensor {
         let k = logits.size(1)
         if k <= chunk { return resize(logits, to: outputSize).argmax(dim: 1) }
-        var best: Tensor? = nil
-        var index: Tensor? = nil
-        var start = 0
-        while start < k {
+        var best: Tensor? = nil, index: Tensor? = nil
+        for start in stride(from: 0, to: k, by: chunk) {
             let end = min(start + chunk, k)
-            let (values, local) = resize(logits.slice(1, start: start, end: end), to: outputSize).max(dim: 1)
-            let global = local + Double(start)
-            if let b = best, let i = index {
-                let better = values .> b  // strictly greater: an earlier class keeps a tie
-                best = Tensor.where(better, values, b)
-                index = Tensor.where(better, global, i)
+            let offset = Tensor.scalar(Double(start), dtype: .int16, device: logits.device)
+            let resized = resize(logits.slice(1, start: start, end: end), to: outputSize)
+            let values: Tensor, classes: Tensor
+            if end - start == 1 {
+                (values, classes) = (resized.select(1, 0), offset)
             } else {
-                best = values
-                index = global
+                let (v, local) = resized.max(dim: 1)
+                (values, classes) = (v, local.to(.int16) + offset)
             }
-            start = end
+            guard let b = best, let i = index else {
+                best = values
+                index = classes.rank == 0 ? Tensor.zeros(values.shape, dtype: .int16, device: logits.device) + offset : classes
+                continue
+            }
+            let better = values .> b  // strictly greater: an earlier class keeps a tie
+            best = Tensor.where(better, values, b)
+            index = Tensor.where(better, classes, i)
         }
-        return index!
+        return index!.to(.int64)
     }
 
     static func resize(_ t: Tensor, to size: Size2D) -> Tensor {

@@ -7,18 +7,12 @@ extension Torch {
     /// and unmaps them on free). This is what jemalloc with purging disabled does for PyTorch (the PyTorch CPU
     /// tuning guide's advice); here it needs no preload. The cost: the resident set keeps its peak.
     ///
-    /// Blocks larger than `threshold` keep their own mappings. Training wants every buffer kept (1 GiB: a 512x512
-    /// batch's upsampled logits and their gradients are 300 MB each); inference over photos of many sizes wants
-    /// its large per-image buffers returned (`inferenceThreshold`), or the heap fragments: a 4000x3000 prediction
-    /// peaked at 3 GiB instead of 1.3. Can be called again at any time; later allocations follow the new value.
-    public static func keepFreedMemory(upTo threshold: Int = trainingThreshold) {
+    /// Blocks larger than `threshold` (default 1 GiB) keep their own mappings. Keeping the large ones matters for
+    /// training: a 512x512 batch's upsampled logits and their gradients are 300 MB each, and with a 64 MiB threshold
+    /// an LRFormer-T step took 17% longer (mapping and faulting them in every step).
+    public static func keepFreedMemory(upTo threshold: Int = 1 << 30) {
         ts_keep_freed_memory(Int64(threshold))
     }
-
-    /// `keepFreedMemory`'s default: blocks up to 1 GiB stay in the process.
-    public static let trainingThreshold = 1 << 30
-    /// For inference over many images: every activation of a 512x512 forward (< 64 MiB) stays in the process.
-    public static let inferenceThreshold = 64 << 20
 }
 
 extension Torch {
