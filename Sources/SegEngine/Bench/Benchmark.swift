@@ -29,11 +29,6 @@ public enum Benchmark {
         return results
     }
 
-    /// Whether inference with these options runs the optimized model.
-    static func optimizes(_ options: BenchOptions) -> Bool {
-        options.optimizeInference && !options.train && options.device == .cpu && options.precision == .fp32
-    }
-
     /// One (model, size) cell. The model is built inside the memory window so that, as in the official
     /// figures, the peak covers weights + run; a fresh model per size keeps sizes independent.
     static func measure(_ name: String, size: Size2D, options: BenchOptions) throws -> BenchResult {
@@ -57,7 +52,7 @@ public enum Benchmark {
             mode = "inference (CUDA graph)"
         } else {
             model.eval()
-            let optimized = optimizes(options) && model.optimizeForInference()
+            let optimized = InferencePreparation.prepare(model, device: device, precision: precision, plain: !options.optimizeInference)
             step = { try Torch.catchingOutOfMemory { Torch.inferenceMode { _ = precision.run(on: device) { model.logits(x) } } } }
             mode = optimized ? "inference (optimized)" : "inference"
         }

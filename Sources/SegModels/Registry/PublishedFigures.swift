@@ -73,3 +73,28 @@ extension ModelRegistry {
         }
     }
 }
+
+extension FlopReference {
+    /// flops.md's per-operator columns (G), under the counter's operator names.
+    static func operators(_ conv: Double, _ linear: Double, _ matmul: Double, _ ln: Double, _ bn: Double, _ up: Double,
+                          _ pool: Double) -> [String: Double] {
+        ["conv": conv, "linear": linear, "matmul": matmul, "layer_norm": ln, "batch_norm": bn,
+         "upsample_bilinear2d": up, "adaptive_avg_pool2d": pool]
+    }
+
+    /// Dense kxk / 1x1 / depth-wise conv FLOPs (the counter's `ConvKind` names).
+    static func convSplit(_ dense: Double, _ pointwise: Double, _ depthwise: Double) -> [String: Double] {
+        ["dense kxk": dense, "1x1": pointwise, "depthwise": depthwise]
+    }
+}
+
+extension OfficialTiming {
+    /// A batch-1 inference row at 512x512; the peak increase is given, or the peak less the post-import baseline.
+    static func inference(_ model: String, _ dtype: DType, _ configuration: String, _ median: Double,
+                          _ min: Double, _ max: Double, peak: Double, baseline: Double?, increase: Double? = nil,
+                          _ source: OfficialTiming.Source) -> OfficialTiming {
+        OfficialTiming(model: model, height: 512, width: 512, batch: 1, train: false, dtype: dtype,
+                       configuration: configuration, medianMs: median, minMs: min, maxMs: max, peakRSSMiB: peak,
+                       peakIncreaseMiB: increase ?? baseline.map { peak - $0 }, source: source)
+    }
+}
