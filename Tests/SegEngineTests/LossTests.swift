@@ -73,4 +73,55 @@ struct LossTests {
         #expect(segmentationLoss(logits: logits, labels: labels).item() == 0)
         #expect(segmentationLoss(logits: logits, labels: labels, avgNonIgnore: true).item() == 0)
     }
+
+    @Test("Gradient: (softmax - onehot) / pixels on valid pixels, 0 on ignored ones, by hand")
+    func gradientByHand() throws {
+        let logits = Tensor(Self.logits, shape: [1, 3, 2, 3])
+        logits.requiresGrad = true
+        segmentationLoss(logits: logits, labels: Tensor(Self.labels, shape: [1, 2, 3])).backward()
+        let grad = try #require(logits.grad).toArray(Float.self)
+        for p in 0..<6 {
+            let scores = (0..<3).map { Double(Self.logits[$0 * 6 + p]) }
+            let total = scores.map { Foundation.exp($0) }.reduce(0, +)
+            for c in 0..<3 {
+                let expected = Self.labels[p] == 255 ? 0 : (Foundation.exp(scores[c]) / total - (Int(Self.labels[p]) == c ? 1 : 0)) / 6
+                #expect(abs(Double(grad[c * 6 + p]) - expected) < 1e-6, "class \(c) pixel \(p)")
+            }
+        }
+    }
+
+    @Test("pixelCrossEntropySum equals ATen's cross_entropy (sum) in value and gradient", arguments: [false, true])
+    func matchesATen(float64: Bool) throws {
+        let dtype = float64 ? Double.dtype : Float.dtype
+        Torch.manualSeed(7)
+        let base = (Tensor.randn([500, 19]) * 3).to(dtype)
+        var target = Tensor.randint(0, 19, [500])
+        target = target.maskedFill(Tensor.rand([500]) .< 0.2, 255)
+        func lossAndGrad(_ f: (Tensor) -> Tensor) throws -> (Double, Tensor) {
+            let x = base.clone()
+            x.requiresGrad = true
+            let loss = f(x)
+            loss.backward()
+            return (loss.item(), try #require(x.grad))
+        }
+        let (ours, oursGrad) = try lossAndGrad { F.pixelCrossEntropySum($0, target, ignoreIndex: 255) }
+        let (aten, atenGrad) = try lossAndGrad { F.crossEntropy($0, target, ignoreIndex: 255, reduction: .sum) }
+        let tolerance = float64 ? 1e-12 : 1e-5
+        #expect(abs(ours - aten) <= tolerance * abs(aten))
+        #expect(oursGrad.dtype == dtype)
+        #expect((oursGrad - atenGrad).abs().max().item() <= tolerance)
+        #expect((atenGrad.abs().sum(dim: 1) .== 0).sum().itemInt() == (target .== 255).sum().itemInt())
+    }
+
+    @Test("A label outside the classes that is not the ignore index is an error that says so")
+    func labelOutOfRange() {
+        let logits = Tensor.randn([4, 3])
+        let target = Tensor([Int64(0), 2, 255, 3], shape: [4])
+        #expect(throws: TorchError.self) { try Functional.Checked.pixelCrossEntropySum(logits, target, ignoreIndex: 255) }
+        do {
+            _ = try Functional.Checked.pixelCrossEntropySum(logits, target, ignoreIndex: 255)
+        } catch {
+            #expect("\(error)".contains("outside [0, 3)"))
+        }
+    }
 }

@@ -285,6 +285,9 @@ ts_error ts_sdpa(ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor mask /* nullab
 ts_error ts_cross_entropy(ts_tensor logits, ts_tensor target, ts_tensor weight /* nullable */, int reduction,
                           int64_t ignore_index, double label_smoothing, ts_tensor *out);
 ts_error ts_one_hot(ts_tensor t, int64_t num_classes, ts_tensor *out);
+/* Summed cross-entropy of (pixels, classes) logits against class indices, rows equal to ignore_index left out;
+   its backward writes softmax - onehot in one pass (ctorch_loss.cpp). */
+ts_error ts_pixel_cross_entropy_sum(ts_tensor logits, ts_tensor target, int64_t ignore_index, ts_tensor *out);
 
 /* ---- sampling and binary losses (ctorch_sampling.cpp) ---- */
 /* F.grid_sample: mode 0 bilinear, 1 nearest, 2 bicubic; padding_mode 0 zeros, 1 border, 2 reflection. */

@@ -5,14 +5,14 @@ import Torch
 /// true divides it by the valid pixels + float32 eps, as mmseg's `weight_reduce_loss(avg_factor:)`, so a
 /// batch whose pixels are all ignored gives 0 instead of NaN (which would stop training).
 public func segmentationLoss(logits: Tensor, labels: Tensor, ignoreIndex: Int = 255, avgNonIgnore: Bool = false) -> Tensor {
-    // Channels-last all the way: the upsampled K x H x W map is then, in memory, one row of K class scores per pixel,
-    // and cross-entropy over a (pixels, K) matrix runs ATen's row-wise log_softmax (forward and backward) and a
-    // channels-last bilinear upsample and its backward, with no copy of the full-resolution map. Over NCHW maps the
-    // same loss took 1.25x as long (scripts/pytorch-bench/loss_layouts.py: 2 x 150 x 512 x 512, ignore 255).
+    // Channels-last all the way: the upsampled K x H x W map is then, in memory, one row of K class scores per pixel;
+    // the upsample and its backward run ATen's channels-last kernels and the cross-entropy works on those rows with
+    // no copy of the full-resolution map (over NCHW maps the loss took 2-3x as long: scripts/pytorch-bench/
+    // loss_layouts.py), its backward writing softmax - onehot in one pass (F.pixelCrossEntropySum).
     let classes = logits.size(1)
     let up = F.interpolate(logits.contiguous(memoryFormat: .channelsLast), size: (labels.size(1), labels.size(2)))
     let perPixel = up.permute(0, 2, 3, 1).reshape([-1, classes])
-    let sum = F.crossEntropy(perPixel, labels.reshape([-1]), ignoreIndex: ignoreIndex, reduction: .sum)
+    let sum = F.pixelCrossEntropySum(perPixel, labels.reshape([-1]), ignoreIndex: ignoreIndex)
     if avgNonIgnore {
         let valid = (labels .!= Double(ignoreIndex)).sum().to(sum.dtype)
         return sum / (valid + Double(Float.ulpOfOne))

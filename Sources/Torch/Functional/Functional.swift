@@ -79,6 +79,12 @@ public enum Functional {
                                     reduction: Reduction = .mean, labelSmoothing: Double = 0) -> Tensor {
         Tensor.trap { try Checked.crossEntropy(logits, target, weight: weight, ignoreIndex: ignoreIndex, reduction: reduction, labelSmoothing: labelSmoothing) }
     }
+    /// crossEntropy(logits, target, ignoreIndex:, reduction: .sum) for (pixels, classes) logits and (pixels) class
+    /// indices, with a backward that writes softmax - onehot once instead of a zero-filled nll gradient plus a
+    /// log_softmax gradient (less time, and two map-sized tensors fewer at a training step's peak).
+    public static func pixelCrossEntropySum(_ logits: Tensor, _ target: Tensor, ignoreIndex: Int) -> Tensor {
+        Tensor.trap { try Checked.pixelCrossEntropySum(logits, target, ignoreIndex: ignoreIndex) }
+    }
     public static func oneHot(_ x: Tensor, numClasses: Int) -> Tensor { Tensor.trap { try Checked.oneHot(x, numClasses: numClasses) } }
 }
 

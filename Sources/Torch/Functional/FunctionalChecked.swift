@@ -112,6 +112,9 @@ extension Functional {
                 ts_cross_entropy(logits.handle, target.handle, weight?.handle, reduction.rawValue, Int64(ignoreIndex), labelSmoothing, $0)
             }
         }
+        public static func pixelCrossEntropySum(_ logits: Tensor, _ target: Tensor, ignoreIndex: Int) throws -> Tensor {
+            try Tensor.make("pixel_cross_entropy") { ts_pixel_cross_entropy_sum(logits.handle, target.handle, Int64(ignoreIndex), $0) }
+        }
         public static func oneHot(_ x: Tensor, numClasses: Int) throws -> Tensor {
             try Tensor.make("one_hot") { ts_one_hot(x.handle, Int64(numClasses), $0) }
         }
