@@ -24,6 +24,9 @@ struct LRFormerPlusTrainingTests {
     @Test("one step: every gradient finite (and present); a few AdamW steps lower the loss")
     func shortRun() throws {
         let family = try ModelRegistry.family(of: "lrformer-plus-tiny")
+        // A seeded initialisation: unseeded, the start depended on what other tests had drawn (9% instead of 14%
+        // lower after 12 steps in one full-suite run).
+        Torch.manualSeed(3)
         let model = try ModelRegistry.segmentation("lrformer-plus-tiny")
         model.train()
         let (x, y) = Self.batch()
