@@ -16,6 +16,13 @@
 #   train        one training step, batch 2 (--train --batch 2)
 #   train-free   train with SWIFTSEG_KEEP_FREED_MEMORY=0
 #   bin=PATH     inference with another swiftseg binary, default flags (e.g. a build of the previous commit)
+# PyTorch, the official models (scripts/pytorch-bench/README.md: TORCH_PYTHON is a Python with torch 2.11 and
+# transformers, LRFORMER_OFFICIAL a checkout of github.com/yuhuan-wu/LRFormer):
+#   torch-eager           eager fp32, NCHW, glibc's default allocator behaviour
+#   torch-eager-alloc     eager with glibc set as SwiftSeg sets it (the issue's "same allocator")
+#   torch-cl-alloc        eager channels_last, same allocator
+#   torch-compile-freeze  torch.compile with inductor freezing (compilation in the warm-up, not timed)
+#   torch-train, torch-train-alloc   one training step, batch 2, AdamW (glibc default / same allocator)
 # Threads: libtorch's default (all cores); OMP_NUM_THREADS=1 in the environment pins one thread.
 # Example (the issue's table): scripts/bench-cpu.sh -n 5 -m lrformer-t,lrformer-s,segformer-b0,segformer-b2 -c opt,plain
 set -euo pipefail
@@ -37,7 +44,7 @@ while getopts "n:m:c:r:s:b:o:h" opt; do
         s) SIZE=$OPTARG ;;
         b) BIN=$OPTARG ;;
         o) OUT=$OPTARG ;;
-        *) sed -n '2,22p' "$0"; exit 1 ;;
+        *) sed -n '2,27p' "$0"; exit 1 ;;
     esac
 done
 [ -x "$BIN" ] || { echo "no swiftseg binary at $BIN (swift build -c release --product swiftseg)" >&2; exit 1; }
@@ -47,10 +54,33 @@ RESULTS=${OUT:-$(mktemp /tmp/bench-cpu.XXXXXX.tsv)}
 IFS=, read -r -a models <<< "$MODELS"
 IFS=, read -r -a configs <<< "$CONFIGS"
 
+# glibc configured as SwiftSeg configures it at start-up (Torch.keepFreedMemory), for PyTorch processes.
+SAME_ALLOCATOR=(MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=2147483647 MALLOC_TOP_PAD_=67108864)
+
+# One PyTorch process; prints "median_ms cpu_ms".
+run_torch() {
+    local model=$1 config=$2 env=() mode=eager warmup=3
+    case $config in
+        torch-eager) ;;
+        torch-eager-alloc) env=("${SAME_ALLOCATOR[@]}") ;;
+        torch-cl-alloc) env=("${SAME_ALLOCATOR[@]}"); mode=channels-last ;;
+        torch-compile-freeze) mode=compile-freeze ;;
+        torch-train) mode=train; warmup=2 ;;
+        torch-train-alloc) env=("${SAME_ALLOCATOR[@]}"); mode=train; warmup=2 ;;
+        *) echo "unknown configuration '$config'" >&2; exit 1 ;;
+    esac
+    local text
+    text=$(env "${env[@]}" "${TORCH_PYTHON:-python3}" scripts/pytorch-bench/bench.py --model "$model" --mode "$mode" \
+        --size "$SIZE" --warmup "$warmup" --repeats "$REPEATS" ${LRFORMER_OFFICIAL:+--official "$LRFORMER_OFFICIAL"} 2>&1) || {
+        echo "failed: PyTorch $model $config" >&2; echo "$text" | tail -5 >&2; exit 1; }
+    echo "$text" | awk '/^RESULT/ { print $2, $3 }'
+}
+
 # One process; prints "median_ms cpu_ms".
 run_one() {
     local model=$1 config=$2 bin=$BIN env=() flags=()
     case $config in
+        torch-*) run_torch "$model" "$config"; return ;;
         opt) ;;
         plain) flags=(--plain) ;;
         opt-free) env=(SWIFTSEG_KEEP_FREED_MEMORY=0) ;;
