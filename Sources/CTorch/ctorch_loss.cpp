@@ -49,7 +49,7 @@ struct PixelCrossEntropySum : public torch::autograd::Function<PixelCrossEntropy
     grad.scatter_add_(1, index, at::full_like(index, -1, logp.options()));
     grad.mul_(rowScale);
     auto dtype = static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt());
-    return {grad.scalar_type() == dtype ? grad : grad.to(dtype), at::Tensor(), at::Tensor()};
+    return {grad.to(dtype), at::Tensor(), at::Tensor()};  // to() returns grad itself when the dtype matches
   }
 };
 

@@ -44,9 +44,8 @@ public struct DeviceConfusionMatrix {
 
     /// The counts on the host (one copy).
     public func matrix() throws -> ConfusionMatrix {
-        var flat = try counts.checked.to(device: .cpu).toArray(Int64.self)
-        let k = numClasses, labelOnInvalid = (k * k + 3 + k)..<flat.count
-        flat[k * k + 2] = flat[labelOnInvalid].reduce(0, +)  // invalid predictions: each has its label's count
-        return ConfusionMatrix(numClasses: k, flat: flat)
+        var matrix = ConfusionMatrix(numClasses: numClasses, flat: try counts.checked.to(device: .cpu).toArray(Int64.self))
+        matrix.invalidPredictions = matrix.labelOnInvalid.reduce(0, +)  // each invalid prediction has its label's count
+        return matrix
     }
 }
