@@ -8,6 +8,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include <cstdlib>
+#include <functional>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -71,6 +72,17 @@ inline std::vector<at::Tensor> list(const ts_tensor *ts, int n) {
 /// in c10/core/impl/alloc_cpu.cpp), and device mismatches and a missing accelerator are plain TORCH_CHECKs,
 /// so those few are recognised by their fixed message text.
 ts_error_kind classify(const c10::Error &e);
+
+// ---- parallel loops (ctorch_parallel.cpp) ----
+/// at::parallel_for for code compiled in this target: splits [begin, end) into one contiguous chunk per thread of
+/// libtorch's OpenMP pool (serial without one, or inside a parallel region); rethrows the first exception.
+void parallelFor(int64_t begin, int64_t end, const std::function<void(int64_t, int64_t)> &body);
+
+// ---- the decode heads' loss (ctorch_loss.cpp) ----
+/// Throws unless every target is a class index in [0, classes) or the ignore index (reads the targets: CPU only).
+void checkPixelTargets(const at::Tensor &target, int64_t classes, int64_t ignoreIndex);
+/// Summed cross-entropy of (pixels, classes) logits with the one-pass backward.
+at::Tensor pixelCrossEntropySum(const at::Tensor &logits, const at::Tensor &target, int64_t ignoreIndex);
 
 }  // namespace ctorch
 

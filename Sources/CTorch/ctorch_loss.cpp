@@ -20,15 +20,9 @@ struct PixelCrossEntropySum : public torch::autograd::Function<PixelCrossEntropy
     TORCH_CHECK(target.dim() == 1 && target.size(0) == logits.size(0), "pixel cross-entropy: target ", target.sizes(),
                 " does not match logits ", logits.sizes());
     TORCH_CHECK(!c10::isFloatingType(target.scalar_type()), "pixel cross-entropy: target must hold class indices");
-    const int64_t classes = logits.size(1);
     auto valid = target != ignoreIndex;
-    // Out-of-range labels are an error, as in nll_loss (checked here because gather would read past the row).
-    // On CUDA gather's device-side check reports them instead, without a host synchronisation every step.
-    if (!target.is_cuda()) {
-      auto outOfRange = valid.logical_and(target.lt(0).logical_or(target.ge(classes)));
-      TORCH_CHECK(!outOfRange.any().item<bool>(), "pixel cross-entropy: a target is outside [0, ", classes,
-                  ") and not the ignore index ", ignoreIndex);
-    }
+    // On CUDA gather's device-side check reports out-of-range labels, without a host synchronisation every step.
+    if (!target.is_cuda()) checkPixelTargets(target, logits.size(1), ignoreIndex);
     // Reduced-precision logits (autocast) are computed in float32, as autocast runs cross_entropy.
     auto z = c10::isReducedFloatingType(logits.scalar_type()) ? logits.to(at::kFloat) : logits;
     auto logp = at::log_softmax(z.contiguous(), 1);
@@ -55,10 +49,25 @@ struct PixelCrossEntropySum : public torch::autograd::Function<PixelCrossEntropy
 
 }  // namespace
 
+namespace ctorch {
+
+void checkPixelTargets(const at::Tensor &target, int64_t classes, int64_t ignoreIndex) {
+  TORCH_CHECK(!c10::isFloatingType(target.scalar_type()), "pixel cross-entropy: target must hold class indices");
+  auto outOfRange = target.ne(ignoreIndex).logical_and(target.lt(0).logical_or(target.ge(classes)));
+  TORCH_CHECK(!outOfRange.any().item<bool>(), "pixel cross-entropy: a target is outside [0, ", classes,
+              ") and not the ignore index ", ignoreIndex);
+}
+
+at::Tensor pixelCrossEntropySum(const at::Tensor &logits, const at::Tensor &target, int64_t ignoreIndex) {
+  return PixelCrossEntropySum::apply(logits, target, ignoreIndex)[0];
+}
+
+}  // namespace ctorch
+
 extern "C" {
 
 ts_error ts_pixel_cross_entropy_sum(ts_tensor logits, ts_tensor target, int64_t ignore_index, ts_tensor *out) {
-  TS_TRY *out = wrap(PixelCrossEntropySum::apply(T(logits), T(target), ignore_index)[0]); TS_CATCH
+  TS_TRY *out = wrap(pixelCrossEntropySum(T(logits), T(target), ignore_index)); TS_CATCH
 }
 
 }  // extern "C"

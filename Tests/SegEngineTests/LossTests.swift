@@ -113,6 +113,78 @@ struct LossTests {
         #expect((atenGrad.abs().sum(dim: 1) .== 0).sum().itemInt() == (target .== 255).sum().itemInt())
     }
 
+    /// (input logits size, label size): upsampling by a non-integer factor (many row blocks), the same size, and
+    /// downsampling; classes 19 (AVX2 vectors + a tail) and 150 (ADE20K).
+    static let resizeCases: [(h: Int, w: Int, H: Int, W: Int, classes: Int)] = [
+        (7, 9, 61, 37, 19), (6, 5, 6, 5, 19), (12, 10, 5, 7, 19), (8, 8, 32, 32, 150),
+    ]
+
+    @Test("The fused CPU loss equals ATen's interpolate + cross_entropy (sum) in value and gradient",
+          arguments: [false, true], 0..<4)
+    func fusedUpsampledLossMatchesATen(float64: Bool, caseIndex: Int) throws {
+        let c = Self.resizeCases[caseIndex]
+        let dtype = float64 ? Double.dtype : Float.dtype
+        Torch.manualSeed(11)
+        let base = (Tensor.randn([2, c.classes, c.h, c.w]) * 3).to(dtype)
+        var labels = Tensor.randint(0, c.classes, [2, c.H, c.W])
+        labels = labels.maskedFill(Tensor.rand([2, c.H, c.W]) .< 0.2, 255)
+        func lossAndGrad(_ f: (Tensor) -> Tensor) throws -> (Double, Tensor) {
+            let x = base.clone()
+            x.requiresGrad = true
+            let loss = f(x)
+            loss.backward()
+            return (loss.item(), try #require(x.grad))
+        }
+        let (fused, fusedGrad) = try lossAndGrad { F.upsampledPixelCrossEntropySum($0, labels, ignoreIndex: 255) }
+        let (aten, atenGrad) = try lossAndGrad {
+            F.crossEntropy(F.interpolate($0, size: (c.H, c.W)), labels, ignoreIndex: 255, reduction: .sum)
+        }
+        let tolerance = float64 ? 1e-12 : 2e-6
+        #expect(abs(fused - aten) <= tolerance * abs(aten))
+        #expect(fusedGrad.dtype == dtype && fusedGrad.shape == base.shape)
+        let scale = atenGrad.abs().max().item()
+        #expect((fusedGrad - atenGrad).abs().max().item() <= tolerance * 10 * scale)
+    }
+
+    @Test("The fused loss with bfloat16 logits computes in float32 and returns a bfloat16 gradient")
+    func fusedLossReducedPrecision() throws {
+        Torch.manualSeed(3)
+        let x32 = Tensor.randn([1, 19, 5, 6])
+        let labels = Tensor.randint(0, 19, [1, 20, 24])
+        let x16 = x32.to(.bfloat16)
+        x16.requiresGrad = true
+        let loss = F.upsampledPixelCrossEntropySum(x16, labels, ignoreIndex: 255)
+        loss.backward()
+        let reference = F.upsampledPixelCrossEntropySum(x16.detach().to(.float32), labels, ignoreIndex: 255).item()
+        #expect(loss.dtype == .float32)
+        #expect(abs(loss.item() - reference) <= 1e-6 * abs(reference))
+        #expect(try #require(x16.grad).dtype == .bfloat16)
+    }
+
+    @Test("NaN logits give a NaN loss through the fused kernel (the trainer's NaN guard must see it)")
+    func fusedLossPropagatesNaN() {
+        var values = (0..<(19 * 16)).map { Float($0 % 7) * 0.1 }
+        values[17 * 16 + 9] = .nan  // class 17 (the AVX2 tail), one source pixel
+        let logits = Tensor(values, shape: [1, 19, 4, 4])
+        let labels = Tensor.zeros([1, 16, 16], dtype: .int64)
+        #expect(F.upsampledPixelCrossEntropySum(logits, labels, ignoreIndex: 255).item().isNaN)
+    }
+
+    @Test("The fused loss reports a label outside the classes, and labels that do not match the logits")
+    func fusedLossErrors() {
+        let logits = Tensor.randn([1, 3, 2, 2])
+        let labels = Tensor([Int64(0), 2, 255, 3], shape: [1, 2, 2])
+        do {
+            _ = try Functional.Checked.upsampledPixelCrossEntropySum(logits, labels, ignoreIndex: 255)
+            Issue.record("an out-of-range label was accepted")
+        } catch {
+            #expect("\(error)".contains("outside [0, 3)"))
+        }
+        #expect(throws: TorchError.self) {
+            try Functional.Checked.upsampledPixelCrossEntropySum(logits, Tensor.zeros([2, 4, 4], dtype: .int64), ignoreIndex: 255)
+        }
+    }
+
     @Test("A label outside the classes that is not the ignore index is an error that says so")
     func labelOutOfRange() {
         let logits = Tensor.randn([4, 3])

@@ -288,6 +288,10 @@ ts_error ts_one_hot(ts_tensor t, int64_t num_classes, ts_tensor *out);
 /* Summed cross-entropy of (pixels, classes) logits against class indices, rows equal to ignore_index left out;
    its backward writes softmax - onehot in one pass (ctorch_loss.cpp). */
 ts_error ts_pixel_cross_entropy_sum(ts_tensor logits, ts_tensor target, int64_t ignore_index, ts_tensor *out);
+/* The decode heads' loss: (N, C, h, w) logits bilinearly upsampled (align_corners=False) to the (N, H, W) labels'
+   size, then the summed pixel cross-entropy. On the CPU one fused kernel that never builds the upsampled map
+   (ctorch_upsampled_loss.cpp); elsewhere upsample + ts_pixel_cross_entropy_sum. */
+ts_error ts_upsampled_pixel_cross_entropy_sum(ts_tensor logits, ts_tensor target, int64_t ignore_index, ts_tensor *out);
 
 /* ---- sampling and binary losses (ctorch_sampling.cpp) ---- */
 /* F.grid_sample: mode 0 bilinear, 1 nearest, 2 bicubic; padding_mode 0 zeros, 1 border, 2 reflection. */

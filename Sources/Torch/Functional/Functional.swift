@@ -85,6 +85,12 @@ public enum Functional {
     public static func pixelCrossEntropySum(_ logits: Tensor, _ target: Tensor, ignoreIndex: Int) -> Tensor {
         Tensor.trap { try Checked.pixelCrossEntropySum(logits, target, ignoreIndex: ignoreIndex) }
     }
+    /// pixelCrossEntropySum of (N, C, h, w) logits bilinearly upsampled (align_corners false) to the size of the
+    /// (N, H, W) labels. On the CPU one fused kernel that never builds the upsampled (N, C, H, W) map, forward or
+    /// backward; elsewhere `interpolate` then `pixelCrossEntropySum`.
+    public static func upsampledPixelCrossEntropySum(_ logits: Tensor, _ labels: Tensor, ignoreIndex: Int) -> Tensor {
+        Tensor.trap { try Checked.upsampledPixelCrossEntropySum(logits, labels, ignoreIndex: ignoreIndex) }
+    }
     public static func oneHot(_ x: Tensor, numClasses: Int) -> Tensor { Tensor.trap { try Checked.oneHot(x, numClasses: numClasses) } }
 }
 

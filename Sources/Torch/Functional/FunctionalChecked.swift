@@ -115,6 +115,11 @@ extension Functional {
         public static func pixelCrossEntropySum(_ logits: Tensor, _ target: Tensor, ignoreIndex: Int) throws -> Tensor {
             try Tensor.make("pixel_cross_entropy") { ts_pixel_cross_entropy_sum(logits.handle, target.handle, Int64(ignoreIndex), $0) }
         }
+        public static func upsampledPixelCrossEntropySum(_ logits: Tensor, _ labels: Tensor, ignoreIndex: Int) throws -> Tensor {
+            try Tensor.make("upsampled_pixel_cross_entropy") {
+                ts_upsampled_pixel_cross_entropy_sum(logits.handle, labels.handle, Int64(ignoreIndex), $0)
+            }
+        }
         public static func oneHot(_ x: Tensor, numClasses: Int) throws -> Tensor {
             try Tensor.make("one_hot") { ts_one_hot(x.handle, Int64(numClasses), $0) }
         }
