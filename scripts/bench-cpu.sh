@@ -6,7 +6,10 @@
 # The summary gives, per model and configuration, the per-process medians, their median and their spread
 # (max/min - 1: the per-process agreement the issue asks to be within 10%), and the ratio to the first configuration.
 #
-#   scripts/bench-cpu.sh [-n rounds] [-m models] [-c configs] [-r repeats] [-s size] [-b swiftseg] [-o results.tsv]
+#   scripts/bench-cpu.sh [-n rounds] [-m models] [-c configs] [-r repeats] [-t seconds] [-s size] [-b swiftseg] [-o results.tsv]
+#
+# Each process times at least `repeats` calls and more until `seconds` of calls are timed (default 10, both tools'
+# default: a longer window keeps one slow stretch of a shared machine from moving a process's median).
 #
 # Configurations (comma-separated):
 #   opt          inference, optimized for the CPU (the default of `swiftseg bench`)
@@ -32,19 +35,21 @@ ROUNDS=5
 MODELS=lrformer-t,lrformer-s,segformer-b0,segformer-b2
 CONFIGS=opt,plain
 REPEATS=10
+MIN_TIME=10
 SIZE=512
 BIN=.build/release/swiftseg
 OUT=""
-while getopts "n:m:c:r:s:b:o:h" opt; do
+while getopts "n:m:c:r:t:s:b:o:h" opt; do
     case $opt in
         n) ROUNDS=$OPTARG ;;
         m) MODELS=$OPTARG ;;
         c) CONFIGS=$OPTARG ;;
         r) REPEATS=$OPTARG ;;
+        t) MIN_TIME=$OPTARG ;;
         s) SIZE=$OPTARG ;;
         b) BIN=$OPTARG ;;
         o) OUT=$OPTARG ;;
-        *) sed -n '2,27p' "$0"; exit 1 ;;
+        *) sed -n '2,30p' "$0"; exit 1 ;;
     esac
 done
 [ -x "$BIN" ] || { echo "no swiftseg binary at $BIN (swift build -c release --product swiftseg)" >&2; exit 1; }
@@ -71,7 +76,7 @@ run_torch() {
     esac
     local text
     text=$(env "${env[@]}" "${TORCH_PYTHON:-python3}" scripts/pytorch-bench/bench.py --model "$model" --mode "$mode" \
-        --size "$SIZE" --warmup "$warmup" --repeats "$REPEATS" ${LRFORMER_OFFICIAL:+--official "$LRFORMER_OFFICIAL"} 2>&1) || {
+        --size "$SIZE" --warmup "$warmup" --repeats "$REPEATS" --min-time "$MIN_TIME" ${LRFORMER_OFFICIAL:+--official "$LRFORMER_OFFICIAL"} 2>&1) || {
         echo "failed: PyTorch $model $config" >&2; echo "$text" | tail -5 >&2; exit 1; }
     echo "$text" | awk '/^RESULT/ { print $2, $3 }'
 }
@@ -92,6 +97,8 @@ run_one() {
     esac
     local warmup=3
     [[ $config == train* ]] && warmup=2
+    # A build from before --min-time existed (bin=PATH) times exactly --repeats calls.
+    if "$bin" bench --help 2>/dev/null | grep -q -- --min-time; then flags+=(--min-time "$MIN_TIME"); fi
     local text
     text=$(env "${env[@]}" "$bin" bench --models "$model" --sizes "$SIZE" --repeats "$REPEATS" --warmup "$warmup" "${flags[@]}" 2>&1) || {
         echo "failed: $bin bench --models $model ${flags[*]}" >&2; echo "$text" | tail -5 >&2; exit 1; }

@@ -42,7 +42,10 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "CUDA inference: capture once per size and replay a CUDA graph.") var cudaGraphs = false
     @Flag(name: .long, help: "Time a full training step (forward, loss, backward, AdamW).") var train = false
     @Option(name: .long) var warmup: Int = 3
-    @Option(name: .long) var repeats: Int = 10
+    @Option(name: .long, help: "Timed calls per model and size, at least.") var repeats: Int = 10
+    @Option(name: .long, help: ArgumentHelp("More timed calls until this many seconds are timed (0: exactly --repeats).",
+        discussion: "A longer window keeps one slow stretch of a shared machine from moving the median."))
+    var minTime: Double = 10
     @Flag(name: .long, help: "Time the plain forward, not the model optimized for inference.") var plain = false
     @Flag(name: .long, help: "Time plain and optimized inference alternately in this process and compare them.") var compare = false
     @Option(name: .long, help: "After timing, profile this many more calls per operator (0: off).") var profile: Int = 0
@@ -51,8 +54,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Folder for bench.md, bench.json and bench.svg.") var out: String?
 
     func validate() throws {
-        guard batch > 0, warmup >= 0, repeats > 0, profile >= 0 else {
-            throw ValidationError("--batch and --repeats must be positive, --warmup and --profile >= 0")
+        guard batch > 0, warmup >= 0, repeats > 0, profile >= 0, minTime >= 0, minTime.isFinite else {
+            throw ValidationError("--batch and --repeats must be positive, --warmup, --profile and --min-time >= 0")
         }
         if compare && (train || plain) { throw ValidationError("--compare times inference, plain against optimized: drop --train/--plain") }
     }
@@ -65,6 +68,7 @@ struct BenchCommand: ParsableCommand {
             batch: batch, device: try deviceOptions.resolve(), precision: precision, train: train, warmup: warmup, repeats: repeats,
             outputDirectory: folder)
         options.cudaGraphs = cudaGraphs
+        options.minTimeSeconds = minTime
         options.optimizeInference = !plain
         options.profileRuns = profile
         options.profileShapes = profileShapes

@@ -44,7 +44,11 @@ struct BenchTests {
             BenchOptions(models: ["lrformer-tiny"], sizes: [Size2D.square(64)], repeats: 0),
             BenchOptions(models: ["lrformer-tiny"], sizes: [Size2D.square(64)], batch: 0),
         ]
-        for options in bad { #expect(throws: BenchmarkError.self) { try Benchmark.run(options) } }
+        var negativeTime = BenchOptions(models: ["lrformer-tiny"], sizes: [Size2D.square(64)])
+        negativeTime.minTimeSeconds = -1
+        var endlessTime = negativeTime
+        endlessTime.minTimeSeconds = .infinity
+        for options in bad + [negativeTime, endlessTime] { #expect(throws: BenchmarkError.self) { try Benchmark.run(options) } }
         #expect(throws: ModelError.self) { try Benchmark.run(models: ["no-such-model"], sizes: [64], warmup: 0, repeats: 1) }
     }
 
@@ -99,6 +103,20 @@ struct BenchTests {
             let points = line.components(separatedBy: "points=\"")[1].prefix { $0 != "\"" }
             #expect(points.split(separator: " ").count == 2)
         }
+    }
+
+    @Test("a minimum timed window adds calls past --repeats until it is filled; 0 times exactly --repeats")
+    func minimumTime() throws {
+        var options = BenchOptions(models: ["lrformer-tiny"], sizes: [Size2D.square(64)], warmup: 1, repeats: 2, baselines: nil)
+        let exact = try #require(try Benchmark.run(options).first)
+        #expect(exact.latency.samplesMs.count == 2)
+        options.minTimeSeconds = 0.5
+        let windowed = try #require(try Benchmark.run(options).first)
+        let timed = windowed.latency.samplesMs.reduce(0, +)
+        #expect(timed >= 500)
+        // It stops at the first call that fills the window.
+        #expect(timed - windowed.latency.samplesMs.last! < 500)
+        #expect(windowed.latency.samplesMs.count > 2)
     }
 
     @Test("a training step runs: forward, loss, backward, AdamW")

@@ -82,7 +82,7 @@ struct CLISuccessTests {
         let flops = try Self.run(["flops", "--model", "lrformer-tiny", "--size", "64x96", "--json"])
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(flops.stdout.utf8)) as? [[String: Any]])
         #expect(parsed.count == 1)
-        let bench = try Self.run(["bench", "--models", "lrformer-tiny", "--sizes", "64", "--warmup", "0", "--repeats", "2", "--out", dir.path])
+        let bench = try Self.run(["bench", "--models", "lrformer-tiny", "--sizes", "64", "--warmup", "0", "--repeats", "2", "--min-time", "0", "--out", dir.path])
         #expect(bench.stdout.contains("lrformer-tiny"), "\(bench.stdout)")
         for file in ["bench.md", "bench.json", "bench.svg"] {
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(file).path), "\(file) missing")

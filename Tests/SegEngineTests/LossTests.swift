@@ -146,6 +146,26 @@ struct LossTests {
         #expect((fusedGrad - atenGrad).abs().max().item() <= tolerance * 10 * scale)
     }
 
+    @Test("The fused loss gives bit-identical values and gradients on 1 and 2 threads (fixed summation order)")
+    func fusedLossThreadIndependent() throws {
+        Torch.manualSeed(5)
+        let base = Tensor.randn([2, 19, 9, 11])
+        let labels = Tensor.randint(0, 19, [2, 70, 83])
+        func run(threads: Int) throws -> (Double, [Float]) {
+            let saved = Torch.threads
+            Torch.threads = threads
+            defer { Torch.threads = saved }
+            let x = base.clone()
+            x.requiresGrad = true
+            let loss = F.upsampledPixelCrossEntropySum(x, labels, ignoreIndex: 255)
+            loss.backward()
+            return (loss.item(), try #require(x.grad).contiguous().toArray(Float.self))
+        }
+        let (one, oneGrad) = try run(threads: 1), (two, twoGrad) = try run(threads: 2)
+        #expect(one == two)
+        #expect(oneGrad == twoGrad)
+    }
+
     @Test("The fused loss with bfloat16 logits computes in float32 and returns a bfloat16 gradient")
     func fusedLossReducedPrecision() throws {
         Torch.manualSeed(3)

@@ -5,7 +5,7 @@
 
 Prints `RESULT <median ms> <process CPU ms per call>` (the line scripts/bench-cpu.sh reads) after the per-call times.
 Inference: batch 1, eval mode, torch.inference_mode(), `--warmup` calls (compilation happens in the first), then
-`--repeats` timed calls. Train: batch 2, train mode, zero_grad + forward + bilinear upsampling to the labels +
+`--repeats` timed calls, more until `--min-time` seconds are timed. Train: batch 2, train mode, zero_grad + forward + bilinear upsampling to the labels +
 cross-entropy (ignore 255) + backward + AdamW(lr 6e-5, weight decay 0.01), as the official recipe's step.
 The allocator is glibc's unless the environment sets it (bench-cpu.sh's torch-*-same-alloc configurations).
 """
@@ -19,11 +19,12 @@ import torch.nn.functional as F
 import official_models
 
 
-def timed(step, warmup, repeats):
+def timed(step, warmup, repeats, min_time):
+    """At least `repeats` timed calls, and more until `min_time` seconds are timed (as `swiftseg bench --min-time`)."""
     for _ in range(warmup):
         step()
     wall, cpu = [], []
-    for _ in range(repeats):
+    while len(wall) < repeats or (sum(wall) < 1000 * min_time and len(wall) < 10000):
         w, c = time.perf_counter(), time.process_time()
         step()
         wall.append(1000 * (time.perf_counter() - w))
@@ -89,6 +90,7 @@ def main():
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--min-time", type=float, default=10, help="seconds of timed calls, at least (0: exactly --repeats)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--verify", metavar="FIXTURE", help="check the model against a parity fixture and exit")
     args = parser.parse_args()
@@ -100,7 +102,7 @@ def main():
     if args.verify:
         verify(model, args.verify)
     step = training(model, args.size) if args.mode == "train" else inference(model, args.mode, args.size)
-    wall, cpu = timed(step, args.warmup, args.repeats)
+    wall, cpu = timed(step, args.warmup, args.repeats, args.min_time)
     print(args.model, args.mode, "ms per call:", " ".join(f"{t:.0f}" for t in wall))
     print(f"RESULT {statistics.median(wall):.0f} {statistics.median(cpu):.0f}")
 

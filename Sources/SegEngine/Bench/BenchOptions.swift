@@ -23,7 +23,12 @@ public struct BenchOptions: Sendable {
     /// (forward, cross-entropy at the input size on random labels, backward, AdamW update).
     public var train: Bool
     public var warmup: Int
+    /// Timed calls per (model, size): at least this many...
     public var repeats: Int
+    /// ...and, if these take less, more calls until this many seconds are timed (0: exactly `repeats`). On a shared
+    /// machine a longer window keeps one slow stretch from moving a process's median: per-process medians of
+    /// LRFormer-T at 512 spread 9.5% over 10 calls and 5.4% over 40 (8 processes, docs/benchmarks.md).
+    public var minTimeSeconds: Double = 0
     /// nil: each model's default (150 for the ADE20K models).
     public var numClasses: Int?
     /// Where ratio columns come from (CPU runs only); nil: no comparison.
@@ -56,6 +61,9 @@ public struct BenchOptions: Sendable {
         self.outputDirectory = outputDirectory
     }
 
+    /// Upper bound on timed calls per cell, whatever `minTimeSeconds` asks for.
+    public static let maxRepeats = 10_000
+
     /// Checks everything a user can get wrong before any model is built.
     public func validate() throws {
         func fail(_ m: String) -> BenchmarkError { BenchmarkError(m) }
@@ -63,7 +71,10 @@ public struct BenchOptions: Sendable {
         guard !sizes.isEmpty else { throw fail("give at least one input size") }
         guard (1...256).contains(batch) else { throw fail("batch must be in 1...256, got \(batch)") }
         guard (0...1000).contains(warmup) else { throw fail("warm-up runs must be in 0...1000, got \(warmup)") }
-        guard (1...10_000).contains(repeats) else { throw fail("repeats must be in 1...10000, got \(repeats)") }
+        guard (1...Self.maxRepeats).contains(repeats) else { throw fail("repeats must be in 1...\(Self.maxRepeats), got \(repeats)") }
+        guard minTimeSeconds.isFinite, (0...3600).contains(minTimeSeconds) else {
+            throw fail("minimum timed seconds must be in 0...3600, got \(minTimeSeconds)")
+        }
         guard (0...1000).contains(profileRuns) else { throw fail("profiled runs must be in 0...1000, got \(profileRuns)") }
         for size in sizes {
             guard (32...FlopCounter.maxSide).contains(size.height), (32...FlopCounter.maxSide).contains(size.width) else {

@@ -36,8 +36,10 @@ public struct BenchReport: Sendable {
                 r.memoryRatio.map { String(format: "%.2fx", $0) } ?? "-",
             ])
         }
+        let calls = results.map(\.latency.samplesMs.count)
+        let timed = calls.min() == calls.max() ? "\(calls.first ?? 0)" : "\(calls.min() ?? 0)-\(calls.max() ?? 0)"
         var notes = ["Latency: wall clock (monotonic) of one call after \(results.first?.warmup ?? 0) warm-up call(s); "
-            + "\(results.first?.latency.samplesMs.count ?? 0) timed call(s); libtorch threads: \(results.first?.threads ?? 0)."]
+            + "\(timed) timed call(s) per cell; libtorch threads: \(results.first?.threads ?? 0)."]
         let methods = Set(results.map(\.memoryMethod.rawValue)).sorted()
         notes.append("Peak memory: \(methods.joined(separator: ", ")); on the CPU the resident set is process-wide and the model "
             + "build is inside the window (as the official \"+N MB\" figures); on CUDA the allocator's peak, n/a where the shim cannot report it.")

@@ -58,16 +58,23 @@ public enum Benchmark {
         }
 
         var samples: [Double] = [], cpu: [Double] = []
-        for i in 0..<(options.warmup + options.repeats) {
+        var call = 0, timedMs = 0.0
+        func wantsMore() -> Bool {
+            call < options.warmup || samples.count < options.repeats
+                || (timedMs < options.minTimeSeconds * 1000 && samples.count < BenchOptions.maxRepeats)
+        }
+        while wantsMore() {
             Torch.synchronize(device)
             let start = MonotonicClock.nanoseconds(), cpuStart = ProcessCPUClock.nanoseconds()
             try step()
             Torch.synchronize(device)
             let elapsed = Double(MonotonicClock.nanoseconds() - start) / 1e6
-            if i >= options.warmup {
+            if call >= options.warmup {
                 samples.append(elapsed)
+                timedMs += elapsed
                 cpu.append(Double(ProcessCPUClock.nanoseconds() - cpuStart) / 1e6)
             }
+            call += 1
         }
         let peak = MemoryProbe.finish(window)
         var profile: String? = nil
