@@ -136,14 +136,14 @@ run() {
             local precision="${mode%%-*}" extra=()
             [ "$mode" = bf16-graphs ] && extra=(--cuda-graphs)
             step "bench-infer-b$batch-$mode" 150 "$S" bench --models "$models" --sizes 512,1024,2048 --batch "$batch" \
-                --device cuda --precision "$precision" ${extra[@]+"${extra[@]}"} --warmup 2 --repeats 5 --out "$OUT/bench-infer-b$batch-$mode"
+                --device cuda --precision "$precision" ${extra[@]+"${extra[@]}"} --warmup 2 --repeats 5 --min-time 0 --out "$OUT/bench-infer-b$batch-$mode"
         done
     done
     for precision in fp32 bf16; do
         step "bench-train-$precision" 120 "$S" bench --models lrformer-t,lrformer-s --sizes 512 --batch 8 --train \
-            --device cuda --precision "$precision" --warmup 2 --repeats 5 --out "$OUT/bench-train-$precision"
+            --device cuda --precision "$precision" --warmup 2 --repeats 5 --min-time 0 --out "$OUT/bench-train-$precision"
         step "memory-lrformer-s-1536-$precision" 90 "$S" bench --models lrformer-s --sizes 1536 --batch 2 --train \
-            --device cuda --precision "$precision" --warmup 1 --repeats 2 --out "$OUT/memory-lrformer-s-1536-$precision"
+            --device cuda --precision "$precision" --warmup 1 --repeats 2 --min-time 0 --out "$OUT/memory-lrformer-s-1536-$precision"
     done
 
     # 5. The report.
