@@ -90,6 +90,15 @@ struct LossTests {
         }
     }
 
+    /// The loss `f` gives on a fresh leaf copy of `base`, and that copy's gradient.
+    static func lossAndGrad(_ base: Tensor, _ f: (Tensor) -> Tensor) throws -> (Double, Tensor) {
+        let x = base.clone()
+        x.requiresGrad = true
+        let loss = f(x)
+        loss.backward()
+        return (loss.item(), try #require(x.grad))
+    }
+
     @Test("pixelCrossEntropySum equals ATen's cross_entropy (sum) in value and gradient", arguments: [false, true])
     func matchesATen(float64: Bool) throws {
         let dtype = float64 ? Double.dtype : Float.dtype
@@ -97,15 +106,8 @@ struct LossTests {
         let base = (Tensor.randn([500, 19]) * 3).to(dtype)
         var target = Tensor.randint(0, 19, [500])
         target = target.maskedFill(Tensor.rand([500]) .< 0.2, 255)
-        func lossAndGrad(_ f: (Tensor) -> Tensor) throws -> (Double, Tensor) {
-            let x = base.clone()
-            x.requiresGrad = true
-            let loss = f(x)
-            loss.backward()
-            return (loss.item(), try #require(x.grad))
-        }
-        let (ours, oursGrad) = try lossAndGrad { F.pixelCrossEntropySum($0, target, ignoreIndex: 255) }
-        let (aten, atenGrad) = try lossAndGrad { F.crossEntropy($0, target, ignoreIndex: 255, reduction: .sum) }
+        let (ours, oursGrad) = try Self.lossAndGrad(base) { F.pixelCrossEntropySum($0, target, ignoreIndex: 255) }
+        let (aten, atenGrad) = try Self.lossAndGrad(base) { F.crossEntropy($0, target, ignoreIndex: 255, reduction: .sum) }
         let tolerance = float64 ? 1e-12 : 1e-5
         #expect(abs(ours - aten) <= tolerance * abs(aten))
         #expect(oursGrad.dtype == dtype)
@@ -128,15 +130,8 @@ struct LossTests {
         let base = (Tensor.randn([2, c.classes, c.h, c.w]) * 3).to(dtype)
         var labels = Tensor.randint(0, c.classes, [2, c.H, c.W])
         labels = labels.maskedFill(Tensor.rand([2, c.H, c.W]) .< 0.2, 255)
-        func lossAndGrad(_ f: (Tensor) -> Tensor) throws -> (Double, Tensor) {
-            let x = base.clone()
-            x.requiresGrad = true
-            let loss = f(x)
-            loss.backward()
-            return (loss.item(), try #require(x.grad))
-        }
-        let (fused, fusedGrad) = try lossAndGrad { F.upsampledPixelCrossEntropySum($0, labels, ignoreIndex: 255) }
-        let (aten, atenGrad) = try lossAndGrad {
+        let (fused, fusedGrad) = try Self.lossAndGrad(base) { F.upsampledPixelCrossEntropySum($0, labels, ignoreIndex: 255) }
+        let (aten, atenGrad) = try Self.lossAndGrad(base) {
             F.crossEntropy(F.interpolate($0, size: (c.H, c.W)), labels, ignoreIndex: 255, reduction: .sum)
         }
         let tolerance = float64 ? 1e-12 : 2e-6
