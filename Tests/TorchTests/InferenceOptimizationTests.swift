@@ -42,6 +42,24 @@ struct InferenceOptimizationTests {
         }
     }
 
+    @Test("a packed convolution is packed per input shape: every shape gives the plain output, the 4 latest are kept")
+    func packedPerInputShape() throws {
+        Torch.manualSeed(2)
+        let conv = Conv2d(12, 20, kernel: 3, stride: 2, padding: 1)
+        conv.eval()
+        let sizes = [(16, 16), (9, 13), (16, 16), (20, 8), (7, 7), (11, 5)]
+        let inputs = sizes.map { Tensor.randn([1, 12, $0.0, $0.1]).contiguous(memoryFormat: .channelsLast) }
+        let wants = inputs.map { x in Torch.inferenceMode { conv(x) } }
+        #expect(conv.packForInference(foldingBatchNorm: nil))
+        let packed = try #require(conv.packed)
+        for (x, want) in zip(inputs, wants) {
+            expectClose(Torch.inferenceMode { conv(x) }, want, rtol: 1e-5, atol: 1e-5, "input \(x.shape)")
+        }
+        // 5 distinct shapes met, (16, 16) twice: the least recently used one, (9, 13), was evicted.
+        #expect(packed.packedShapes == [[1, 12, 16, 16], [1, 12, 20, 8], [1, 12, 7, 7], [1, 12, 11, 5]])
+        expectClose(Torch.inferenceMode { conv(inputs[1]) }, wants[1], rtol: 1e-5, atol: 1e-5, "repacked after eviction")
+    }
+
     @Test("fused residual: conv(x) + other (+ ReLU), depth-wise and dense; a folded layer scale accumulated in place")
     func convAdd() throws {
         Torch.manualSeed(2)

@@ -2,6 +2,9 @@
 // folded in (in float64, then float32), reordered once into oneDNN's blocked layout, run by the fused oneDNN
 // kernels (bias, activation or a residual addition in the same pass). See `Module.optimizeForInference`.
 
+import CTorch
+import Foundation
+
 /// A Conv2d's inference form.
 public final class PackedConv2d {
     /// How the convolution runs. A 1x1 conv with stride 1, no padding and groups 1 on a channels-last map is a matrix
@@ -10,9 +13,15 @@ public final class PackedConv2d {
     /// 72 ms as a conv, 8 ms as an inner product, one thread).
     public enum Kernel: Sendable { case convolution, pointwise }
 
-    /// oneDNN-layout weight (opaque) and the folded bias.
+    /// Pointwise: the oneDNN-layout inner-product weight. Convolution: the folded float32 weight [O, I/groups, kh, kw],
+    /// packed per input shape on first use (`packs`).
     public let weight: Tensor
     public let bias: Tensor?
+    /// oneDNN chooses a convolution's weight layout for an input shape. Packed without one, some convolutions run an
+    /// order of magnitude slower (LRFormer-S's 320 -> 512, 3x3 stride-2 patch embedding on a 32x32 map: 68 ms instead
+    /// of 5 ms; 128 -> 320 on 64x64: 22 instead of 6), so each input shape gets its own packing, as inductor's
+    /// freezing packs for its example input. The few most recent shapes are kept (predict meets many sizes).
+    private let packs = PackedWeightsByShape(capacity: 4)
     public let geometry: OneDNN.ConvGeometry
     public let kernel: Kernel
     /// The layer scale folded into the weights, if any (identity, to recognise it at call time).
@@ -27,10 +36,7 @@ public final class PackedConv2d {
                                                                                             dilation: (1, 1), groups: 1)
         kernel = pointwise ? .pointwise : .convolution
         outChannels = w.size(0)
-        weight = Tensor.trap {
-            pointwise ? try OneDNN.Checked.packLinearWeight(w.view([w.size(0), w.size(1)]))
-                : try OneDNN.Checked.packConv2dWeight(w, geometry: geometry)
-        }
+        weight = pointwise ? Tensor.trap { try OneDNN.Checked.packLinearWeight(w.view([w.size(0), w.size(1)])) } : w
         self.bias = bias
         self.geometry = geometry
         self.outputScale = outputScale
@@ -53,7 +59,8 @@ public final class PackedConv2d {
         case .pointwise:
             y = pointwise(x.contiguous(memoryFormat: .channelsLast), activation: activation, adding: other)
         case .convolution:
-            y = OneDNN.conv2d(x, packedWeight: weight, bias: bias, geometry: geometry, activation: activation, adding: other)
+            y = OneDNN.conv2d(x, packedWeight: convolutionWeight(for: x), bias: bias, geometry: geometry, activation: activation,
+                              adding: other)
         }
         OpRecorder.note("conv2d", [x, plainWeight], y, ["groups": geometry.groups, "bias": bias == nil ? 0 : 1])
         return x.isContiguous(memoryFormat: .channelsLast) ? y : y.contiguous()
@@ -66,9 +73,22 @@ public final class PackedConv2d {
         guard kernel == .convolution, geometry.groups == 1, residual.isContiguous(memoryFormat: .channelsLast), x.isContiguous(memoryFormat: .channelsLast) else {
             return self(x, activation: relu ? .relu : .identity, adding: residual)
         }
-        Tensor.trap { try OneDNN.Checked.conv2dAccumulate(x, packedWeight: weight, bias: bias, geometry: geometry, into: residual, relu: relu) }
+        Tensor.trap {
+            try OneDNN.Checked.conv2dAccumulate(x, packedWeight: convolutionWeight(for: x), bias: bias, geometry: geometry,
+                                                into: residual, relu: relu)
+        }
         OpRecorder.note("conv2d", [x, plainWeight], residual, ["groups": geometry.groups, "bias": bias == nil ? 0 : 1])
         return residual
+    }
+
+    /// Input shapes with a packed weight held, least recently used first.
+    var packedShapes: [[Int]] { packs.shapes }
+
+    /// The weight packed for x's shape (packed now if this shape is new).
+    private func convolutionWeight(for x: Tensor) -> Tensor {
+        packs.weight(for: x.shape) { shape in
+            Tensor.trap { try OneDNN.Checked.packConv2dWeight(weight, geometry: geometry, inputSize: shape) }
+        }
     }
 
     /// A 1x1 conv on a channels-last map as an inner product over its pixels: B,C,H,W -> B·H·W,C (a view) -> B,O,H,W.
@@ -85,6 +105,38 @@ public final class PackedConv2d {
             out = OneDNN.linear(tokens(x, c), packedWeight: weight, bias: bias, activation: activation)
         }
         return out.view([b, h, w, outChannels]).permute(0, 3, 1, 2)  // B·H·W,O -> B,O,H,W (channels-last view)
+    }
+}
+
+/// Packed weights of one convolution for its most recent input shapes (least recently used one evicted).
+final class PackedWeightsByShape: @unchecked Sendable {
+    private let capacity: Int
+    private var entries: [(shape: [Int], weight: Tensor)] = []  // most recent last
+    private let lock = NSLock()
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func weight(for shape: [Int], pack: ([Int]) -> Tensor) -> Tensor {
+        lock.lock()
+        defer { lock.unlock() }
+        if let i = entries.firstIndex(where: { $0.shape == shape }) {
+            let entry = entries.remove(at: i)
+            entries.append(entry)
+            return entry.weight
+        }
+        let weight = pack(shape)
+        // After an out-of-memory the thread runs shape-only ops (meta mode): that placeholder must not be kept.
+        if ts_meta_mode_active() != 0 { return weight }
+        entries.append((shape, weight))
+        if entries.count > capacity { entries.removeFirst() }
+        return weight
+    }
+
+    /// Shapes held, least recent first (for tests).
+    var shapes: [[Int]] {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries.map(\.shape)
     }
 }
 
