@@ -12,19 +12,25 @@ void ic_set_error(char *error, const char *format, ...) {
     va_end(args);
 }
 
-void *ic_alloc_pixels(int width, int height, int samples_per_pixel, int bytes_per_sample, char *error) {
+void *ic_alloc_pixels(int width, int height, int samples_per_pixel, int bytes_per_sample, ic_image *image) {
     if (width <= 0 || height <= 0) {
-        ic_set_error(error, "invalid image size %dx%d", width, height);
+        image->failure = IC_FAILURE_CORRUPT;
+        ic_set_error(image->error, "invalid image size %dx%d", width, height);
         return NULL;
     }
     size_t bytes = (size_t)width * (size_t)height;
     size_t per_pixel = (size_t)samples_per_pixel * (size_t)bytes_per_sample;
     if (bytes > IC_MAX_IMAGE_BYTES / per_pixel) {
-        ic_set_error(error, "image too large (%dx%d)", width, height);
+        image->failure = IC_FAILURE_TOO_LARGE;
+        ic_set_error(image->error, "%dx%d pixels (WxH) with %d bytes each: more than the %zu MiB the decoders accept",
+                     width, height, (int)per_pixel, IC_MAX_IMAGE_BYTES >> 20);
         return NULL;
     }
     void *pixels = malloc(bytes * per_pixel);
-    if (pixels == NULL) ic_set_error(error, "out of memory for a %dx%d image", width, height);
+    if (pixels == NULL) {
+        image->failure = IC_FAILURE_OUT_OF_MEMORY;
+        ic_set_error(image->error, "out of memory for a %dx%d image", width, height);
+    }
     return pixels;
 }
 

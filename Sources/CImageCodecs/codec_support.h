@@ -10,8 +10,8 @@
 /* Writes a printf-style message into an IC_ERROR_CAPACITY buffer. */
 void ic_set_error(char *error, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
-/* malloc of width * height * samples_per_pixel * bytes_per_sample, or NULL when the product
-   overflows, exceeds IC_MAX_IMAGE_BYTES or is zero (with a message in `error`). */
-void *ic_alloc_pixels(int width, int height, int samples_per_pixel, int bytes_per_sample, char *error);
+/* malloc of width * height * samples_per_pixel * bytes_per_sample for `image`, or NULL when the size is
+   zero, overflows or exceeds IC_MAX_IMAGE_BYTES, or malloc fails (with image->failure and image->error set). */
+void *ic_alloc_pixels(int width, int height, int samples_per_pixel, int bytes_per_sample, ic_image *image);
 
 #endif

@@ -99,7 +99,7 @@ int ic_decode_jpeg(const uint8_t *data, size_t size, ic_image *image) {
 
     /* Check the size before jpeg_start_decompress, which allocates whole-image buffers for
        progressive files. */
-    image->pixels = ic_alloc_pixels((int)cinfo.image_width, (int)cinfo.image_height, channels, 1, image->error);
+    image->pixels = ic_alloc_pixels((int)cinfo.image_width, (int)cinfo.image_height, channels, 1, image);
     if (image->pixels == NULL) goto fail;
 
     jpeg_start_decompress(&cinfo);

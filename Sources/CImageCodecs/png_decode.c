@@ -58,6 +58,7 @@ int ic_decode_png(const uint8_t *data, size_t size, ic_image *image) {
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (info == NULL) {
         png_destroy_read_struct(&png, NULL, NULL);
+        image->failure = IC_FAILURE_OUT_OF_MEMORY;
         ic_set_error(image->error, "out of memory");
         return 1;
     }
@@ -85,7 +86,7 @@ int ic_decode_png(const uint8_t *data, size_t size, ic_image *image) {
 
     int channels = png_get_channels(png, info);
     int bytes_per_sample = bit_depth == 16 ? 2 : 1;
-    uint8_t *samples = ic_alloc_pixels((int)width, (int)height, channels, bytes_per_sample, image->error);
+    uint8_t *samples = ic_alloc_pixels((int)width, (int)height, channels, bytes_per_sample, image);
     if (samples == NULL) png_error(png, image->error);
     if (is_palette) image->indices = samples;
     else image->pixels = samples;
@@ -96,7 +97,10 @@ int ic_decode_png(const uint8_t *data, size_t size, ic_image *image) {
     image->source_bit_depth = bit_depth;
 
     rows = (png_bytep *)malloc(sizeof(png_bytep) * height);
-    if (rows == NULL) png_error(png, "out of memory");
+    if (rows == NULL) {
+        image->failure = IC_FAILURE_OUT_OF_MEMORY;
+        png_error(png, "out of memory");
+    }
     size_t stride = (size_t)width * (size_t)channels * (size_t)bytes_per_sample;
     for (png_uint_32 y = 0; y < height; y++) rows[y] = samples + y * stride;
     png_read_image(png, rows);
@@ -105,7 +109,7 @@ int ic_decode_png(const uint8_t *data, size_t size, ic_image *image) {
 
     if (is_palette) {
         copy_palette(png, info, image);
-        image->pixels = ic_alloc_pixels(image->width, image->height, 3, 1, image->error);
+        image->pixels = ic_alloc_pixels(image->width, image->height, 3, 1, image);
         if (image->pixels == NULL) png_error(png, image->error);
         expand_palette(image);
     }

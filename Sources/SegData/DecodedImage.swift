@@ -37,7 +37,11 @@ struct DecodedImage {
         defer { ic_image_free(&raw) }
         guard status == 0 else {
             let message = withUnsafeBytes(of: &raw.error) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            throw ImageIOError(.corrupt, path: path, reason: "corrupt or truncated \(format.rawValue) data: \(message)")
+            switch Int(raw.failure) {
+            case Int(IC_FAILURE_TOO_LARGE): throw ImageIOError(.tooLarge, path: path, reason: "\(format.rawValue) image too large: \(message)")
+            case Int(IC_FAILURE_OUT_OF_MEMORY): throw ImageIOError(.outOfMemory, path: path, reason: "decoding the \(format.rawValue) image: \(message)")
+            default: throw ImageIOError(.corrupt, path: path, reason: "corrupt or truncated \(format.rawValue) data: \(message)")
+            }
         }
         return DecodedImage(copying: raw, format: format)
     }

@@ -6,6 +6,11 @@ public struct ImageIOError: Error, CustomStringConvertible, Equatable, Sendable 
         case unknownFormat
         /// Corrupt or truncated data, as reported by libjpeg or libpng.
         case corrupt
+        /// A header claiming more pixels than the decoders accept (`Image.maxBytes` of samples): a
+        /// decompression bomb or a corrupt size field, refused before anything is allocated.
+        case tooLarge
+        /// No memory for an image of a size the decoders accept.
+        case outOfMemory
         /// A valid file of a kind this call does not accept (an RGB label PNG, say).
         case unsupported
         /// A label value above 255 in a 16-bit label PNG read as a `LabelMap`.

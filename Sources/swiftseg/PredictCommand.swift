@@ -63,7 +63,11 @@ struct PredictCommand: ParsableCommand {
         }
         if !report.failures.isEmpty {
             printWarning("\(report.failures.count) of \(inputs.count) images failed:\n"
-                + report.failures.map { "  \($0.input.path): \($0.error)" }.joined(separator: "\n"))
+                + report.failures.map { failure in
+                    // File errors name their file already; the others (a model's size limit, say) do not.
+                    let message = "\(failure.error)"
+                    return message.hasPrefix(failure.input.path) ? "  \(message)" : "  \(failure.input.path): \(message)"
+                }.joined(separator: "\n"))
             throw ExitCode(1)
         }
     }

@@ -54,7 +54,27 @@ struct ImageFuzzTests {
                 try DecodedImage.decode(PNGChunks.withValidCRCs(data), format: .png, path: "huge.png")
             }
             #expect(error?.path == "huge.png")
+            // Past the decoders' 2 GiB of samples the size itself is the reason given (libpng refuses widths over a
+            // million itself, as corrupt); below it the missing pixel data is.
+            if width == 60_000 {
+                #expect(error?.kind == .tooLarge && error?.reason.contains("60000x60000 pixels") == true, "\(String(describing: error))")
+            } else {
+                #expect(error?.kind == .corrupt, "\(String(describing: error))")
+            }
         }
+    }
+
+    @Test("A JPEG frame header claiming 65000x65000 pixels is refused as too large before decoding")
+    func hugeClaimedJPEG() throws {
+        var data = try Data(contentsOf: ImageIOFixtures.url("photo.jpg"))
+        // Baseline or progressive frame header: FF C0 / FF C2, length (2), precision (1), height (2), width (2).
+        let bytes = [UInt8](data)
+        let sof = try #require(bytes.indices.dropLast().first { bytes[$0] == 0xFF && (bytes[$0 + 1] == 0xC0 || bytes[$0 + 1] == 0xC2) })
+        let side = UInt16(65_000).bigEndian
+        withUnsafeBytes(of: side) { data.replaceSubrange(sof + 5..<sof + 7, with: $0) }
+        withUnsafeBytes(of: side) { data.replaceSubrange(sof + 7..<sof + 9, with: $0) }
+        let error = #expect(throws: ImageIOError.self) { try DecodedImage.decode(data, format: .jpeg, path: "huge.jpg") }
+        #expect(error?.kind == .tooLarge && error?.reason.contains("65000x65000 pixels") == true, "\(String(describing: error))")
     }
 
     /// Decodes and converts like `readImage` and `readLabelValues`; true when it decoded.

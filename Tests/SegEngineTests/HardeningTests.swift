@@ -145,6 +145,44 @@ extension EngineRuns {
             #expect(config.problems().contains { $0.hasPrefix("test.slideStride") }, "\(config.problems())")
         }
 
+        // MARK: - 4b. strips thinner than the network's smallest input
+
+        @Test("The smallest runnable size covering a strip: minimum side, multiple, square")
+        func smallestRunnableSize() {
+            #expect(InputConstraints(minimumSide: 29).smallestRunnableSize(covering: Size2D(1, 512)) == Size2D(29, 512))
+            #expect(InputConstraints(minimumSide: 32).smallestRunnableSize(covering: Size2D(40, 3)) == Size2D(40, 32))
+            #expect(InputConstraints(minimumSide: 32, multiple: 32, square: true).smallestRunnableSize(covering: Size2D(5, 70)) == Size2D(96, 96))
+            #expect(InputConstraints(minimumSide: 32, multiple: 16).smallestRunnableSize(covering: Size2D(64, 64)) == Size2D(64, 64))
+        }
+
+        @Test("Whole inference on a strip thinner than the minimum runs zero-padded and returns logits at the strip's size")
+        func thinStripWholeInference() throws {
+            // A per-pixel model: the padded run, cut back, is the strip itself.
+            let strip = Tensor.randn([1, 3, 3, 50])
+            let echoed = try SegmentationInference.logits(EchoModel(), strip, mode: .whole, constraints: InputConstraints(minimumSide: 16))
+            #expect(echoed.shape == [1, 3, 3, 50] && EvaluatorTests.maxDifference(echoed, strip) == 0)
+
+            // A real one whose minimum is 29: equal to running it on the strip padded by hand with zeros.
+            let model = try ModelRegistry.segmentation("segformer-b0", numClasses: 5)
+            model.eval()
+            let x = Tensor.randn([1, 3, 200, 4])
+            let constraints = try ModelRegistry.family(of: "segformer-b0").inputConstraints
+            #expect(constraints.problem(with: Size2D(200, 4), model: "segformer-b0") != nil)
+            let logits = try Torch.inferenceMode { try SegmentationInference.logits(model, x, mode: .whole, constraints: constraints) }
+            #expect(logits.shape == [1, 5, 200, 4])
+            let byHand = Torch.inferenceMode {
+                model.predictLogits(x.pad([0, constraints.minimumSide - 4, 0, 0])).slice(3, start: 0, end: 4)
+            }
+            #expect(EvaluatorTests.maxDifference(logits, byHand) < 1e-6)
+
+            // A size that is large enough but off the required multiple is still an error, not padded silently.
+            let offGrid = #expect(throws: EngineError.self) {
+                try SegmentationInference.logits(EchoModel(), Tensor.randn([1, 3, 40, 70]), mode: .whole,
+                                                 constraints: InputConstraints(minimumSide: 32, multiple: 32))
+            }
+            #expect(offGrid?.message.contains("multiples of 32") == true, "\(String(describing: offGrid))")
+        }
+
         // MARK: - 6. class maps in bounded memory, identical to the plain argmax
 
         @Test("The chunked argmax equals resize-then-argmax for every chunk size; exact ties go to a top-scoring class")

@@ -17,6 +17,10 @@ extern "C" {
 
 #define IC_ERROR_CAPACITY 256
 
+/* Why a decoder failed (ic_image.failure): corrupt or truncated data, a header claiming more pixels than
+   the decoders accept, or no memory for a size they do accept. */
+enum { IC_FAILURE_CORRUPT = 0, IC_FAILURE_TOO_LARGE = 1, IC_FAILURE_OUT_OF_MEMORY = 2 };
+
 /* A decoded image. All pointers are malloc'd and owned by the struct: release with ic_image_free. */
 typedef struct ic_image {
     int width;
@@ -37,6 +41,8 @@ typedef struct ic_image {
     int palette_count;
     /* JPEG only: EXIF orientation 1...8 from the APP1 segment, 1 when absent or unreadable. */
     int orientation;
+    /* After a failed decode: one of IC_FAILURE_*, with a message in `error`. */
+    int failure;
     char error[IC_ERROR_CAPACITY];
 } ic_image;
 

@@ -25,8 +25,17 @@ public enum SegmentationInference {
         let input = Size2D(x.size(2), x.size(3))
         switch mode {
         case .whole:
-            if let problem = constraints.problem(with: input, model: model.name) { throw EngineError(problem) }
-            return try guardedForward { model.predictLogits(x) }
+            guard let problem = constraints.problem(with: input, model: model.name) else {
+                return try guardedForward { model.predictLogits(x) }
+            }
+            // A strip thinner than the network's smallest input (a 3000x2 image after the keep-ratio resize, on which
+            // the official code fails) runs padded up to the smallest size that does, with 0 after normalisation as
+            // slide windows are padded, and the padding is cut off the logits. Other size problems stay errors.
+            guard input.height < constraints.minimumSide || input.width < constraints.minimumSide else { throw EngineError(problem) }
+            let runnable = constraints.smallestRunnableSize(covering: input)
+            let padded = x.pad([0, runnable.width - input.width, 0, runnable.height - input.height])
+            let out = try guardedForward { model.predictLogits(padded) }
+            return out.slice(2, start: 0, end: input.height).slice(3, start: 0, end: input.width)
         case let .slide(crop, stride):
             guard stride.height <= crop.height, stride.width <= crop.width, stride.height > 0, stride.width > 0 else {
                 throw EngineError("slide stride \(stride) must be positive and no larger than the crop \(crop)")

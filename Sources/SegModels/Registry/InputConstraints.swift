@@ -16,6 +16,20 @@ public struct InputConstraints: Sendable, Equatable {
         self.square = square
     }
 
+    /// The smallest size at least `size` in both sides that runs: sides raised to the minimum, rounded up to the
+    /// multiple, and equal where the network needs squares.
+    public func smallestRunnableSize(covering size: Size2D) -> Size2D {
+        func side(_ n: Int) -> Int {
+            let atLeast = max(n, minimumSide)
+            guard let m = multiple else { return atLeast }
+            return (atLeast + m - 1) / m * m
+        }
+        let padded = Size2D(height: side(size.height), width: side(size.width))
+        guard square else { return padded }
+        let longest = max(padded.height, padded.width)
+        return Size2D(height: longest, width: longest)
+    }
+
     /// nil when `size` runs, else what is wrong and which size would work.
     public func problem(with size: Size2D, model: String) -> String? {
         if size.height < minimumSide || size.width < minimumSide {
