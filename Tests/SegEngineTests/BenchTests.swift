@@ -16,6 +16,24 @@ struct BenchTests {
         #expect(one.medianMs == 3 && one.p90Ms == 3)
     }
 
+    @Test("the drift between the halves of a timing window, and the report's note on unsteady cells")
+    func halvesDrift() throws {
+        // First half median 100, second 125: 25% apart, whichever half is slower; under 4 calls there is none.
+        #expect(LatencyStats(samplesMs: [90, 100, 110, 120, 125, 130]).halvesDrift == 0.25)
+        #expect(LatencyStats(samplesMs: [120, 125, 130, 90, 100, 110]).halvesDrift == 0.25)
+        #expect(LatencyStats(samplesMs: [10, 11, 12]).halvesDrift == nil)
+        func result(_ samples: [Double]) -> BenchResult {
+            BenchResult(model: "lrformer-t", height: 512, width: 512, batch: 1, device: "cpu", precision: .fp32, train: false,
+                        mode: "inference", threads: 2, parameters: 1, warmup: 1, latency: LatencyStats(samplesMs: samples),
+                        imagesPerSecond: 1, peakMemoryBytes: nil, memoryMethod: .unavailable, official: nil)
+        }
+        let steady = BenchReport(results: [result([100, 102, 101, 103, 102, 101])])
+        #expect(steady.unsteadyNote == nil && !steady.markdown.contains("Unsteady"))
+        let moved = BenchReport(results: [result([100, 101, 100, 112, 113, 112])])
+        #expect(moved.markdown.contains("Unsteady timings") && moved.markdown.contains("lrformer-t 512x512 12%"), "\(moved.markdown)")
+        #expect(moved.json.contains("\"halvesDrift\" : 0.12"), "\(moved.json)")
+    }
+
     @Test("official baselines: the checked-in figures of cpu-baselines.md and the ratios")
     func baselines() throws {
         let t = try #require(ModelRegistry.officialTiming(model: "lrformer-t", height: 512, width: 512, batch: 1, train: false,

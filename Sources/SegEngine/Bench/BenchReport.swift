@@ -44,12 +44,29 @@ public struct BenchReport: Sendable {
         notes.append("Peak memory: \(methods.joined(separator: ", ")); on the CPU the resident set is process-wide and the model "
             + "build is inside the window (as the official \"+N MB\" figures); on CUDA the allocator's peak, n/a where the shim cannot report it.")
         if results.contains(where: { $0.device == "cpu" }) { notes.append(CPUFeatures.current.bfloat16Note + ".") }
+        if let unsteady = unsteadyNote { notes.append(unsteady) }
         if results.contains(where: { $0.official != nil }) {
             let sources = Set(results.compactMap { $0.official.map { "\($0.source.rawValue) (\($0.configuration))" } }).sorted()
             notes.append("Official: PyTorch 2.11 on the 2-vCPU build machine, " + sources.joined(separator: "; ")
                 + ". Ratios below 1 mean SwiftSeg is faster / smaller.")
         }
         return table.render() + "\n" + notes.map { "- " + $0 }.joined(separator: "\n") + "\n"
+    }
+
+    /// Cells whose timed calls drifted by more than this between the window's halves are flagged.
+    static let unsteadyDrift = 0.05
+
+    /// Names the cells whose speed moved during their own timing window, or nil when none did.
+    var unsteadyNote: String? {
+        let moved = results.compactMap { r -> String? in
+            guard let drift = r.latency.halvesDrift, drift > Self.unsteadyDrift else { return nil }
+            return "\(r.model) \(r.height)x\(r.width) \(String(format: "%.0f%%", drift * 100))"
+        }
+        guard !moved.isEmpty else { return nil }
+        return "Unsteady timings: the medians of the first and second half of the timed calls differ by "
+            + moved.joined(separator: ", ") + " (over \(String(format: "%.0f%%", Self.unsteadyDrift * 100))): the machine's speed changed "
+            + "during the run (other tenants, clock), which moves medians between processes by as much; compare such figures "
+            + "in interleaved runs (scripts/bench-cpu.sh, --compare) or with a longer --min-time."
     }
 
     /// Pretty JSON: one object per result, computed ratios included.
@@ -98,9 +115,11 @@ struct BenchJSONRow: Encodable {
     var peakMemoryMiB: Double?
     var latencyRatio: Double?
     var memoryRatio: Double?
+    var halvesDrift: Double?
 
     init(_ r: BenchResult) {
         result = r
+        halvesDrift = r.latency.halvesDrift
         peakMemoryMiB = r.peakMemoryMiB
         latencyRatio = r.latencyRatio
         memoryRatio = r.memoryRatio

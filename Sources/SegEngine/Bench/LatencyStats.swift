@@ -21,6 +21,16 @@ public struct LatencyStats: Sendable, Codable, Equatable {
         p90Ms = Self.quantile(sorted, 0.9)
     }
 
+    /// How far the median of the second half of the timed calls lies from the first half's, relative to the
+    /// smaller (0.1: 10% apart); nil under 4 calls. On a shared machine the speed moves in stretches of seconds
+    /// (other tenants), which moves a whole process's median; a large drift inside one window says so.
+    public var halvesDrift: Double? {
+        guard samplesMs.count >= 4 else { return nil }
+        let half = samplesMs.count / 2
+        let first = Self.quantile(samplesMs[..<half].sorted(), 0.5), second = Self.quantile(samplesMs[half...].sorted(), 0.5)
+        return abs(second - first) / min(first, second)
+    }
+
     /// Quantile `q` of ascending `sorted` values, interpolating at position q·(n-1).
     static func quantile(_ sorted: [Double], _ q: Double) -> Double {
         let position = q * Double(sorted.count - 1)
