@@ -253,6 +253,15 @@ struct ConfigMessageTests {
         } catch {
             #expect("\(error)".hasPrefix("config optimizer.lr: expected a number"))
         }
+        // Keys under their `train` flag's or mmseg's name, or in the wrong section, point at where they belong.
+        do {
+            _ = try base.merging(yaml: "iters: 10\nlr: 0.001\nwarmup_iters: 5\nmax_iters: 3\nschedule: {lr: 1}\nzzz: 1\n")
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)" == "unknown config keys: iters (did you mean 'iterations'?); lr (did you mean 'optimizer.lr'?); "
+                        + "max_iters (did you mean 'iterations'?); warmup_iters (did you mean 'schedule.warmupIters'?); zzz; "
+                        + "schedule.lr (did you mean 'optimizer.lr'?)")
+        }
         #expect("\(ConfigError.invalid(["a: b", "c: d"]))" == "invalid config:\n  - a: b\n  - c: d")
     }
 }

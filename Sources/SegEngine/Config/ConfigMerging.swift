@@ -24,6 +24,9 @@ struct AnyCodingKey: CodingKey {
 /// Unknown keys found while decoding, so that one error lists them all instead of one per attempt.
 final class UnknownKeyCollector {
     var entries: [String] = []
+    /// Where a key unknown at its place belongs elsewhere (a `train` flag's name, another section's field),
+    /// given its dotted path; consulted when no sibling key is close.
+    var elsewhere: (String) -> String? = { _ in nil }
 }
 
 extension CodingUserInfoKey {
@@ -40,11 +43,12 @@ extension Decoder {
         let unknown = present.filter { !known.contains($0) }.sorted()
         if !unknown.isEmpty {
             let prefix = codingPath.isEmpty ? "" : ConfigError.path(codingPath) + "."
+            let collector = userInfo[.configUnknownKeys] as? UnknownKeyCollector
             let described = unknown.map { key -> String in
-                let hint = KeySuggestion.closest(to: key, among: known).map { " (did you mean '\($0)'?)" } ?? ""
-                return prefix + key + hint
+                let suggestion = KeySuggestion.closest(to: key, among: known) ?? collector?.elsewhere(prefix + key)
+                return prefix + key + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
             }
-            if let collector = userInfo[.configUnknownKeys] as? UnknownKeyCollector {
+            if let collector {
                 collector.entries += described
             } else {
                 throw ConfigError.unknownKeys(described)
@@ -73,6 +77,34 @@ extension KeyedDecodingContainer {
     /// A section that is also decodable as a whole still merges field by field.
     func merge<T: ConfigSection & Decodable>(_ value: inout T, _ key: Key) throws {
         if contains(key) { try value.merge(from: superDecoder(forKey: key)) }
+    }
+}
+
+extension TrainConfig {
+    /// Config keys under the names users bring from elsewhere: `train`'s flags and mmseg's config fields.
+    static let keyAliases = ["iters": "iterations", "max_iters": "iterations", "batch": "batchSize",
+                             "samples_per_gpu": "batchSize", "crop": "cropSize", "lr": "optimizer.lr",
+                             "eval-interval": "evalInterval"]
+
+    /// Where `path` (dotted, unknown where it stands) belongs: an alias, or the one field of the config whose own
+    /// name matches its last component (`lr` at the top -> `optimizer.lr`, `warmup_iters` -> `schedule.warmupIters`).
+    func suggestedKeyPath(for path: String) -> String? {
+        let key = String(path.split(separator: ".").last ?? "")
+        if let alias = Self.keyAliases[key] { return alias }
+        let normal = { (s: Substring) in s.lowercased().filter { $0 != "_" && $0 != "-" } }
+        let matches = keyPaths().filter { $0 != path && normal($0.split(separator: ".").last ?? "") == normal(Substring(key)) }
+        return matches.count == 1 ? matches[0] : nil
+    }
+
+    /// Every field's dotted path, from the JSON encoding (sections as objects).
+    func keyPaths() -> [String] {
+        guard let data = try? jsonData(), let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [] }
+        func walk(_ object: [String: Any], _ prefix: String) -> [String] {
+            object.flatMap { key, value in
+                (value as? [String: Any]).map { walk($0, prefix + key + ".") } ?? [prefix + key]
+            }
+        }
+        return walk(root, "").sorted()
     }
 }
 

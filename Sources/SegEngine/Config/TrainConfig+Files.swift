@@ -129,6 +129,7 @@ private enum ConfigDocument {
     static func run<T>(_ data: Data, format: ConfigFormat, base: TrainConfig? = nil,
                        _ body: @escaping (Decoder) throws -> T) throws -> T? {
         let collector = UnknownKeyCollector()
+        if let base { collector.elsewhere = base.suggestedKeyPath }
         var userInfo: [CodingUserInfoKey: Any] = [.configUnknownKeys: collector, .configBody: Body(body)]
         if let base { userInfo[.configBase] = ConfigBase(base) }
         let result: T
