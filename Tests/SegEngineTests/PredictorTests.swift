@@ -137,6 +137,28 @@ extension EngineRuns {
             let noHead = #expect(throws: EngineError.self) { try ModelLoader.load(model: "lrformer-tiny", checkpoint: other) }
             #expect(noHead?.message.contains("decode_head.conv_seg.weight") == true)
             #expect(noHead?.message.contains("lrformer-tiny checkpoint") == true)
+
+            // Weights of another family, without this one's classifier key: the hint names the model they fit.
+            let segformer = dir.appendingPathComponent("segformer.safetensors")
+            try SafeTensors.write(EngineFixtures.hostStateDict(try ModelRegistry.segmentation("segformer-b0", numClasses: 3)), to: segformer)
+            let otherFamily = #expect(throws: EngineError.self) { try ModelLoader.load(model: "lrformer-tiny", checkpoint: segformer) }
+            #expect(otherFamily?.message.contains("hint: its keys and shapes are those of segformer-b0: pass --model segformer-b0") == true,
+                    "\(String(describing: otherFamily))")
+        }
+
+        @Test("A training checkpoint loaded as another model names the model it trained")
+        func trainingCheckpointOfAnotherModel() throws {
+            let dir = try EngineFixtures.temporaryFolder("trained-as")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let config = try EngineFixtures.tinyConfig(data: EngineFixtures.synthData(in: dir, train: 2, val: 1), iterations: 1)
+            let summary = try Trainer(config: config, options: EngineFixtures.trainerOptions(dir.appendingPathComponent("work")),
+                                      logger: EngineFixtures.silentLogger).run()
+            for checkpoint in [summary.checkpoint, summary.checkpoint.appendingPathComponent("model.safetensors")] {
+                let error = #expect(throws: EngineError.self) { try ModelLoader.load(model: "lrformer-t", checkpoint: checkpoint) }
+                #expect(error?.message.contains("training checkpoint of lrformer-tiny (its state.json), not of lrformer-t: pass --model lrformer-tiny") == true,
+                        "\(String(describing: error))")
+            }
+            #expect(try ModelLoader.load(model: "lrformer-tiny", checkpoint: summary.checkpoint).model.name == "lrformer-tiny")
         }
 
         @Test("Missing weights, missing input and a folder without images are clear errors")
@@ -155,7 +177,14 @@ extension EngineRuns {
             try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
             try Data().write(to: empty.appendingPathComponent("readme.md"))
             let none = #expect(throws: EngineError.self) { try Predictor.inputs(empty) }
-            #expect(none?.message.contains("no .jpg/.jpeg/.png images") == true)
+            #expect(none?.message.contains("no .jpg/.jpeg/.png images") == true && none?.message.contains("further down") == false)
+            // Images only in a subfolder (a dataset root): the message points at one.
+            let nested = empty.appendingPathComponent("images/validation")
+            try FileManager.default.createDirectory(at: nested, withIntermediateDirectories: true)
+            try Data().write(to: nested.appendingPathComponent("a.JPG"))
+            let deeper = #expect(throws: EngineError.self) { try Predictor.inputs(empty) }
+            #expect(deeper?.message.contains("further down, e.g. \(nested.appendingPathComponent("a.JPG").path)") == true,
+                    "\(String(describing: deeper))")
         }
     }
 }

@@ -36,13 +36,19 @@ public enum ModelLoader {
                 + family.variants.filter { $0.kind == .segmentation }.map(\.name).joined(separator: ", ")
                 + ") or give a self-describing checkpoint folder")
         }
+        // A training checkpoint names the model it trained: another --model would only fail on keys and shapes.
+        if let trained = try? TrainingCheckpoint(folder: checkpointFolder(checkpoint)).readState().config.model, trained != name {
+            throw EngineError("\(checkpoint.path) is a training checkpoint of \(trained) (its state.json), not of \(name): pass --model \(trained)")
+        }
         let contents = try WeightsFile.read(checkpoint)
         // Class count: explicit, else the checkpoint's classifier shape.
         let probe = try ModelRegistry.segmentation(name, numClasses: numClasses ?? 1)
         var k = numClasses
         if k == nil {
             guard let w = contents.tensors[probe.classifierKey] else {
-                throw EngineError("\(checkpoint.path) has no \(probe.classifierKey): is it a \(name) checkpoint?")
+                let hint = ModelRegistry.layoutHint(for: contents.tensors, model: probe, modelName: name)
+                throw EngineError("\(checkpoint.path) has no \(probe.classifierKey): is it a \(name) checkpoint?"
+                    + (hint.map { "\nhint: \($0)" } ?? ""))
             }
             k = w.shape[0] - probe.classifierExtraRows
         }

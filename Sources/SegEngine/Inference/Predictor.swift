@@ -42,12 +42,20 @@ public struct Predictor {
             throw EngineError("input not found: \(url.path)")
         }
         guard isDir.boolValue else { return [url] }
-        let exts: Set<String> = ["jpg", "jpeg", "png"]
         let files = try FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)
-            .filter { exts.contains($0.pathExtension.lowercased()) && !$0.lastPathComponent.hasPrefix(".") }
-            .sorted { $0.lastPathComponent < $1.lastPathComponent }
-        guard !files.isEmpty else { throw EngineError("no .jpg/.jpeg/.png images in \(url.path)") }
+            .filter(isImageName).sorted { $0.lastPathComponent < $1.lastPathComponent }
+        guard !files.isEmpty else {
+            // A dataset root or a folder of folders: say where the images are rather than only that none are here.
+            let below = FileManager.default.enumerator(at: url, includingPropertiesForKeys: nil)?
+                .lazy.compactMap { $0 as? URL }.filter(isImageName).first
+            let hint = below.map { " (there are some further down, e.g. \($0.path): predict reads one folder, not its subfolders)" } ?? ""
+            throw EngineError("no .jpg/.jpeg/.png images in \(url.path)" + hint)
+        }
         return files
+    }
+
+    static func isImageName(_ url: URL) -> Bool {
+        ["jpg", "jpeg", "png"].contains(url.pathExtension.lowercased()) && !url.lastPathComponent.hasPrefix(".")
     }
 
     /// The output files of each input: `<stem>.png` (and `<stem>_overlay.png`), or `<stem>_<ext>.png` for inputs whose

@@ -45,6 +45,13 @@ extension ModelRegistry {
         return CheckpointLoad(report: report, keyMap: keyMap, unused: unused)
     }
 
+    /// Why `weights` may not fit `model` (built from `modelName`), recognised from their keys and shapes: optimizer
+    /// state, another variant's or family's layout; nil when nothing is recognised.
+    public static func layoutHint(for weights: HostTensorDict, model: Module, modelName: String) -> String? {
+        let shapes = Dictionary(uniqueKeysWithValues: weights.items.map { ($0.key, $0.value.shape) })
+        return mismatchHint(model.loadReport(forShapes: shapes), checkpointShapes: shapes, modelName: modelName)
+    }
+
     /// The usual reasons a checkpoint does not fit, recognised from its keys.
     static func mismatchHint(_ report: LoadReport, checkpointShapes: [String: [Int]], modelName: String) -> String? {
         let checkpointKeys = Array(checkpointShapes.keys)
