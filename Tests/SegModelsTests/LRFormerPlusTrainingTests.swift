@@ -24,8 +24,9 @@ struct LRFormerPlusTrainingTests {
     @Test("one step: every gradient finite (and present); a few AdamW steps lower the loss")
     func shortRun() throws {
         let family = try ModelRegistry.family(of: "lrformer-plus-tiny")
-        // A seeded initialisation: unseeded, the start depended on what other tests had drawn (9% instead of 14%
-        // lower after 12 steps in one full-suite run).
+        // A seeded initialisation. The generator is process-wide, so tests running alongside can still draw between
+        // the seed and the last weight: the start varies in a full-suite run. 20 steps lower the loss by 19-25% from
+        // six seeds' initialisations (12 steps: 9-17%, one full-suite run fell short of 10%).
         Torch.manualSeed(3)
         let model = try ModelRegistry.segmentation("lrformer-plus-tiny")
         model.train()
@@ -52,7 +53,7 @@ struct LRFormerPlusTrainingTests {
         optimizer.step()
         optimizer.zeroGrad()
 
-        for step in 0..<11 {
+        for step in 0..<19 {
             let l = loss(seed: 100 + UInt64(step))
             l.total.backward()
             _ = clipGradNorm(optimizer.parameters, maxNorm: 1)
@@ -60,7 +61,7 @@ struct LRFormerPlusTrainingTests {
             optimizer.zeroGrad()
         }
         let end = Torch.noGrad { loss(seed: 1).total.item() }
-        print("LRFormer+ tiny synthetic run: loss \(start) -> \(end) after 12 AdamW steps")
+        print("LRFormer+ tiny synthetic run: loss \(start) -> \(end) after 20 AdamW steps")
         #expect(end < start * 0.9, "loss \(start) -> \(end)")
     }
 }
