@@ -16,6 +16,8 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: "Checkpoint: a training checkpoint folder, .safetensors, .pth or a Hugging Face folder.") var checkpoint: String
     @Option(name: .long, help: "Image file or folder.") var input: String
     @Option(name: .long, help: "Output folder.") var out: String
+    @Flag(name: .long, help: "Also segment the images in the input folder's subfolders (Cityscapes' city folders, say); the outputs repeat the subfolders below --out, which is itself skipped.")
+    var recursive = false
     @Flag(name: .long, help: "Also write colour overlays.") var overlay = false
     @Option(name: .long) var opacity: Double = 0.5
     @Option(name: .long, help: "Whose test protocol to use (default: the checkpoint's training data set, else ade20k).") var dataset: DatasetKind?
@@ -34,7 +36,11 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         prepareProcessForInference(tta: protocolOptions.tta)
-        let inputs = try Predictor.inputs(existingPath(input, "input"))
+        let inputURL = try existingPath(input, "input"), outURL = URL(fileURLWithPath: out)
+        let inputs = try Predictor.inputs(inputURL, recursive: recursive, excluding: outURL)
+        // A recursive run repeats the input folder's subfolders below --out and names images by their path in it.
+        let root = recursive ? inputURL : nil
+        let shown = { (url: URL) in (root.map { Predictor.subfolders(of: url, under: $0) } ?? []).map { $0 + "/" }.joined() + url.lastPathComponent }
         let device = try deviceOptions.resolve()
         let checkpointURL = try existingPath(checkpoint, "checkpoint")
         let loaded = try ModelLoader.load(model: model, checkpoint: checkpointURL, numClasses: numClasses, device: device)
@@ -49,11 +55,11 @@ struct PredictCommand: ParsableCommand {
         print("test protocol (\(kind.rawValue)): " + settings.summary)
         print(InferencePreparation.summary(optimized: optimized))
         let predictor = Predictor(loaded: loaded, settings: settings, device: device)
-        let report = try predictor.run(inputs: inputs, outputDir: URL(fileURLWithPath: out), overlay: overlay, opacity: opacity,
-                                       stopOnError: stopOnError) { i, n, url, error in
-            if let error { print("[\(i)/\(n)] \(url.lastPathComponent): FAILED: \(error)") } else { print("[\(i)/\(n)] \(url.lastPathComponent)") }
+        let report = try predictor.run(inputs: inputs, outputDir: outURL, overlay: overlay, opacity: opacity,
+                                       stopOnError: stopOnError, root: root) { i, n, url, error in
+            if let error { print("[\(i)/\(n)] \(shown(url)): FAILED: \(error)") } else { print("[\(i)/\(n)] \(shown(url))") }
         }
-        print("wrote \(report.written.count) files to \(out)")
+        print("wrote \(report.written.count) file\(report.written.count == 1 ? "" : "s") to \(out)")
         if profile {
             // The resident set's high-water mark of this process image (reset at exec, unlike a parent's wait4
             // figure, which includes the parent's memory when it spawned this process).

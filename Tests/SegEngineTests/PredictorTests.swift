@@ -146,6 +146,40 @@ extension EngineRuns {
                     "\(String(describing: otherFamily))")
         }
 
+        @Test("A recursive run reads the tree, skips hidden entries, the output folder and symlink loops, and mirrors the subfolders")
+        func recursiveTree() throws {
+            let dir = try EngineFixtures.temporaryFolder("tree")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let root = dir.appendingPathComponent("val"), out = root.appendingPathComponent("preds")
+            let files = ["a.png", "frankfurt/x.png", "frankfurt/x.jpg", "lindau/deep/x.png", ".cache/h.png", "preds/old.png"]
+            for (i, name) in files.enumerated() {
+                let url = root.appendingPathComponent(name)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try ImageIO.writePNG(Self.image(width: 40, height: 30, seed: i), to: url)  // read by content, whatever the extension
+            }
+            try FileManager.default.createSymbolicLink(at: root.appendingPathComponent("frankfurt/loop"), withDestinationURL: root)
+
+            let inputs = try Predictor.inputs(root, recursive: true, excluding: out)
+            let relative = inputs.map { (Predictor.subfolders(of: $0, under: root) + [$0.lastPathComponent]).joined(separator: "/") }
+            #expect(relative == ["a.png", "frankfurt/x.jpg", "frankfurt/x.png", "lindau/deep/x.png"])
+            // The tree itself as the output folder excludes nothing (writing over inputs is refused later).
+            #expect(try Predictor.inputs(root, recursive: true, excluding: root).count == 5)
+
+            let loaded = try ModelLoader.load(model: "lrformer-tiny", checkpoint: Self.writeTinyCheckpoint(in: dir))
+            let report = try Predictor(loaded: loaded, settings: EngineFixtures.settings())
+                .run(inputs: inputs, outputDir: out, overlay: false, opacity: 0.5, root: root)
+            let written = report.written.map { String($0.path.dropFirst(out.path.count + 1)) }
+            #expect(written == ["a.png", "frankfurt/x_jpg.png", "frankfurt/x_png.png", "lindau/deep/x.png"])
+            for url in report.written {
+                let labels = try ImageIO.readLabelMap(url)
+                #expect(labels.width == 40 && labels.height == 30, "\(url.path)")
+            }
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("old.png").path))
+            // Flat names (no root) would put both x.png in one file: refused before anything is written.
+            let flat = #expect(throws: EngineError.self) { try Predictor.outputNames(for: inputs, in: out, overlay: false) }
+            #expect(flat?.message.contains("would both be written") == true, "\(String(describing: flat))")
+        }
+
         @Test("A training checkpoint loaded as another model names the model it trained")
         func trainingCheckpointOfAnotherModel() throws {
             let dir = try EngineFixtures.temporaryFolder("trained-as")
@@ -183,8 +217,9 @@ extension EngineRuns {
             try FileManager.default.createDirectory(at: nested, withIntermediateDirectories: true)
             try Data().write(to: nested.appendingPathComponent("a.JPG"))
             let deeper = #expect(throws: EngineError.self) { try Predictor.inputs(empty) }
-            #expect(deeper?.message.contains("further down, e.g. \(nested.appendingPathComponent("a.JPG").path)") == true,
+            #expect(deeper?.message.contains("further down, e.g. \(nested.appendingPathComponent("a.JPG").path): --recursive") == true,
                     "\(String(describing: deeper))")
+            #expect(try Predictor.inputs(empty, recursive: true) == [nested.appendingPathComponent("a.JPG")])
         }
     }
 }

@@ -36,8 +36,10 @@ public enum ModelLoader {
                 + family.variants.filter { $0.kind == .segmentation }.map(\.name).joined(separator: ", ")
                 + ") or give a self-describing checkpoint folder")
         }
-        // A training checkpoint names the model it trained: another --model would only fail on keys and shapes.
-        if let trained = try? TrainingCheckpoint(folder: checkpointFolder(checkpoint)).readState().config.model, trained != name {
+        // A training checkpoint (the folder or its model.safetensors) names the model it trained: another --model would
+        // only fail on keys and shapes.
+        if isFolder(checkpoint) || checkpoint.lastPathComponent == TrainingCheckpoint.modelFile,
+           let trained = try? TrainingCheckpoint(folder: checkpointFolder(checkpoint)).readState().config.model, trained != name {
             throw EngineError("\(checkpoint.path) is a training checkpoint of \(trained) (its state.json), not of \(name): pass --model \(trained)")
         }
         let contents = try WeightsFile.read(checkpoint)

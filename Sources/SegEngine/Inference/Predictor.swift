@@ -35,23 +35,45 @@ public struct Predictor {
         return LabelMap(width: size.width, height: size.height, labels: classes)
     }
 
-    /// Image files of a folder (sorted) or the single file given.
-    public static func inputs(_ url: URL) throws -> [URL] {
+    /// Image files of a folder (sorted) or the single file given. `recursive`: of the whole tree below the folder too
+    /// (sorted by path; hidden files and folders, and anything under `excluding`, the output folder, left out).
+    public static func inputs(_ url: URL, recursive: Bool = false, excluding: URL? = nil) throws -> [URL] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
             throw EngineError("input not found: \(url.path)")
         }
         guard isDir.boolValue else { return [url] }
-        let files = try FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)
-            .filter(isImageName).sorted { $0.lastPathComponent < $1.lastPathComponent }
+        let files: [URL]
+        if recursive {
+            // The output folder inside the tree holds earlier runs' label maps, not inputs (the tree itself as output
+            // folder excludes nothing: writing over inputs is refused by `outputNames`).
+            let resolved = { (u: URL) in u.resolvingSymlinksInPath().standardizedFileURL.path }
+            let skipped = excluding.map(resolved).flatMap { $0 == resolved(url) ? nil : $0 + "/" }
+            files = (FileManager.default.enumerator(at: url, includingPropertiesForKeys: nil, options: .skipsHiddenFiles)?
+                .compactMap { $0 as? URL } ?? [])
+                .filter { file in
+                    isImageName(file) && !(skipped.map { file.resolvingSymlinksInPath().standardizedFileURL.path.hasPrefix($0) } ?? false)
+                }
+                .sorted { $0.path < $1.path }
+        } else {
+            files = try FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)
+                .filter(isImageName).sorted { $0.lastPathComponent < $1.lastPathComponent }
+        }
         guard !files.isEmpty else {
             // A dataset root or a folder of folders: say where the images are rather than only that none are here.
-            let below = FileManager.default.enumerator(at: url, includingPropertiesForKeys: nil)?
+            let below = recursive ? nil : FileManager.default.enumerator(at: url, includingPropertiesForKeys: nil)?
                 .lazy.compactMap { $0 as? URL }.filter(isImageName).first
-            let hint = below.map { " (there are some further down, e.g. \($0.path): predict reads one folder, not its subfolders)" } ?? ""
+            let hint = below.map { " (there are some further down, e.g. \($0.path): --recursive reads the subfolders too)" } ?? ""
             throw EngineError("no .jpg/.jpeg/.png images in \(url.path)" + hint)
         }
         return files
+    }
+
+    /// The folders between `root` and `file` ([] for a file directly in `root`).
+    public static func subfolders(of file: URL, under root: URL) -> [String] {
+        let folder = file.deletingLastPathComponent().standardizedFileURL.pathComponents
+        let base = root.standardizedFileURL.pathComponents
+        return folder.starts(with: base) ? Array(folder.dropFirst(base.count)) : []
     }
 
     static func isImageName(_ url: URL) -> Bool {
@@ -60,13 +82,15 @@ public struct Predictor {
 
     /// The output files of each input: `<stem>.png` (and `<stem>_overlay.png`), or `<stem>_<ext>.png` for inputs whose
     /// stems clash (`x.jpg` and `x.png`). Throws, before anything is written, if an output would replace an input.
-    public static func outputNames(for inputs: [URL], in outputDir: URL, overlay: Bool) throws -> [(label: URL, overlay: URL?)] {
-        let stems = inputs.map { $0.deletingPathExtension().lastPathComponent }
+    /// With `root` (a recursive run), each input's folders below `root` are repeated below `outputDir`.
+    public static func outputNames(for inputs: [URL], in outputDir: URL, overlay: Bool, root: URL? = nil) throws -> [(label: URL, overlay: URL?)] {
+        let folders = inputs.map { url in root.map { subfolders(of: url, under: $0) }?.reduce(outputDir) { $0.appendingPathComponent($1) } ?? outputDir }
+        let stems = zip(inputs, folders).map { $1.appendingPathComponent($0.deletingPathExtension().lastPathComponent).path }
         var counts: [String: Int] = [:]
         for s in stems { counts[s, default: 0] += 1 }
         let names: [(URL, URL?)] = zip(inputs, stems).map { url, stem in
             let base = counts[stem]! > 1 ? "\(stem)_\(url.pathExtension.lowercased())" : stem
-            return (outputDir.appendingPathComponent("\(base).png"), overlay ? outputDir.appendingPathComponent("\(base)_overlay.png") : nil)
+            return (URL(fileURLWithPath: "\(base).png"), overlay ? URL(fileURLWithPath: "\(base)_overlay.png") : nil)
         }
         var seen: [String: URL] = [:]
         for (i, pair) in names.enumerated() {
@@ -102,10 +126,14 @@ public struct Predictor {
 
     /// Segments every input. An image that cannot be read or segmented is reported and skipped (unless `stopOnError`);
     /// the caller decides the exit status from `report.failures`.
-    public func run(inputs: [URL], outputDir: URL, overlay: Bool, opacity: Double, stopOnError: Bool = false,
+    /// `root`: the folder a recursive run read; outputs repeat the inputs' subfolders below it.
+    public func run(inputs: [URL], outputDir: URL, overlay: Bool, opacity: Double, stopOnError: Bool = false, root: URL? = nil,
                     progress: ((Int, Int, URL, Error?) -> Void)? = nil) throws -> Report {
         try Self.prepareOutputFolder(outputDir)
-        let names = try Self.outputNames(for: inputs, in: outputDir, overlay: overlay)
+        let names = try Self.outputNames(for: inputs, in: outputDir, overlay: overlay, root: root)
+        for folder in Set(names.map { $0.label.deletingLastPathComponent() }) where folder.standardizedFileURL != outputDir.standardizedFileURL {
+            try Self.prepareOutputFolder(folder)
+        }
         let pipeline = settings.pipeline
         let tta = settings.augmentation
         // Decode + resize + normalise ahead of the model on a background thread.

@@ -23,7 +23,10 @@ public struct TrainingCheckpoint {
 
     public init(folder: URL) { self.folder = folder }
 
-    public var modelURL: URL { folder.appendingPathComponent("model.safetensors") }
+    /// The weights' file name inside a checkpoint folder.
+    public static let modelFile = "model.safetensors"
+
+    public var modelURL: URL { folder.appendingPathComponent(Self.modelFile) }
     var optimizerURL: URL { folder.appendingPathComponent("optimizer.safetensors") }
     var stateURL: URL { folder.appendingPathComponent("state.json") }
 
