@@ -75,7 +75,9 @@ public enum Demo {
 
         let cfg = try config(o, dataRoot: dataRoot)
         log("2/4 training \(o.model) for \(o.iterations) iterations (batch \(o.batch), crop \(o.size), lr \(o.lr)) on \(try Trainer.resolveDevice(o.device))")
-        let summary = try Trainer(config: cfg, options: Trainer.Options(workDir: o.workDir), logger: logger).run()
+        var trainerOptions = Trainer.Options(workDir: o.workDir)
+        trainerOptions.replaceEarlierRun = true  // the demo's own folder: a rerun replaces the previous demo
+        let summary = try Trainer(config: cfg, options: trainerOptions, logger: logger).run()
 
         log("3/4 evaluating the final model on the validation split")
         let valSet = try DataSetup.dataset(cfg, split: .val)

@@ -12,7 +12,7 @@ struct DemoCommand: ParsableCommand {
             --full trains \(ModelRegistry.fullDemoModel) for 600 steps on 128x128 images; --model picks another model.
             """)
 
-    @Option(name: .long, help: "Where everything is written.") var workDir: String = "runs/demo"
+    @Option(name: .long, help: "Where everything is written (a rerun replaces the demo run there).") var workDir: String = "runs/demo"
     @Flag(name: .long, help: "The longer run: \(ModelRegistry.fullDemoModel), 600 iterations on 128x128 images.") var full = false
     @Option(name: .long, help: "Training iterations (default: the chosen run's).") var iters: Int?
     @Option(name: .long, help: "Image side in pixels (default: the chosen run's).") var size: Int?

@@ -20,6 +20,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long) var lr: Double?
     @Option(name: .long, help: "Experiment folder (config, logs, checkpoints, curves).") var workDir: String?
     @Flag(name: .long, help: "Continue from the newest checkpoint in the work dir.") var resume = false
+    @Flag(name: .long, help: "Start afresh in a work dir that holds an earlier run, removing its checkpoints (refused otherwise).")
+    var overwrite = false
     @Option(name: .long, help: "Initial weights to fine-tune from (not a resume).") var loadFrom: String?
     @Option(name: .long, help: "JSON or YAML file overriding the preset.") var config: String?
     @Option(name: .long, help: "auto, cpu, cuda or cuda:N.") var device: DeviceChoice?
@@ -41,6 +43,7 @@ struct TrainCommand: ParsableCommand {
         guard (1...256).contains(nprocPerNode) else { throw ValidationError("--nproc-per-node must be within 1...256") }
         guard distTimeout > 0 else { throw ValidationError("--dist-timeout must be positive") }
         if let batch, batch <= 0 { throw ValidationError("--batch must be positive") }
+        if resume && overwrite { throw ValidationError("--resume continues the earlier run, --overwrite replaces it: give one") }
     }
 
     func run() throws {
@@ -85,6 +88,7 @@ struct TrainCommand: ParsableCommand {
         let workDir = URL(fileURLWithPath: self.workDir ?? "runs/\(cfg.model)-\(cfg.dataset.kind.rawValue)")
         var options = Trainer.Options(workDir: workDir)
         options.resume = resume
+        options.replaceEarlierRun = overwrite
         options.initialWeights = try loadFrom.map { try existingPath($0, "weights") }
         options.evalLimit = evalLimit
         options.distributed = run

@@ -129,6 +129,47 @@ extension EngineRuns {
             #expect(evals.map(\.iteration) == [2, 4] && evals.allSatisfy { $0.mIoU == nil })
         }
 
+        @Test("A new run in a work dir holding an earlier one is refused and changes nothing; --overwrite replaces it; a resume with another model is refused")
+        func earlierRunInWorkDir() throws {
+            let dir = try EngineFixtures.temporaryFolder("earlier")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let data = try EngineFixtures.synthData(in: dir, train: 4, val: 2)
+            let work = dir.appendingPathComponent("run")
+            let checkpoints = work.appendingPathComponent("checkpoints")
+            _ = try Trainer(config: EngineFixtures.tinyConfig(data: data, iterations: 4), options: EngineFixtures.trainerOptions(work),
+                            logger: EngineFixtures.silentLogger).run()
+            let files = ["config.json", "log.jsonl", "checkpoints/iter_4/model.safetensors", "checkpoints/best/state.json"]
+            func contents() throws -> [Data] { try files.map { try Data(contentsOf: work.appendingPathComponent($0)) } }
+            let before = try contents()
+
+            // A second, shorter run there would have pruned iter_4 and replaced best, the log and the config.
+            let second = try EngineFixtures.tinyConfig(data: data, iterations: 2)
+            let refused = #expect(throws: EngineError.self) {
+                try Trainer(config: second, options: EngineFixtures.trainerOptions(work), logger: EngineFixtures.silentLogger).run()
+            }
+            #expect(refused?.message.contains("holds an earlier run (checkpoints/iter_4, checkpoints/best, log.jsonl)") == true
+                    && refused?.message.contains("--resume") == true, "\(String(describing: refused))")
+            #expect(try contents() == before)
+
+            // A resume under another model name stops before config.json is rewritten.
+            var other = second
+            other.model = "segformer-b0"
+            let wrongModel = #expect(throws: EngineError.self) {
+                try Trainer(config: other, options: EngineFixtures.trainerOptions(work, resume: true), logger: EngineFixtures.silentLogger).run()
+            }
+            #expect(wrongModel?.message.contains("trained lrformer-tiny, not segformer-b0: resume with --model lrformer-tiny") == true,
+                    "\(String(describing: wrongModel))")
+            #expect(try contents() == before)
+
+            // Asked for, the earlier run's checkpoints go and the new run's are the only ones.
+            var replacing = EngineFixtures.trainerOptions(work)
+            replacing.replaceEarlierRun = true
+            let replaced = try Trainer(config: second, options: replacing, logger: EngineFixtures.silentLogger).run()
+            #expect(replaced.iterations == 2)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).sorted() == ["best", "iter_2"])
+            #expect(try TrainingCheckpoint(folder: checkpoints.appendingPathComponent("best")).readState().iteration == 2)
+        }
+
         @Test("A non-positive validation limit is refused up front")
         func evalLimitMustBePositive() throws {
             let config = try EngineFixtures.tinyConfig(data: URL(fileURLWithPath: "/tmp"), iterations: 4)

@@ -12,6 +12,8 @@ public final class Trainer {
     public struct Options {
         public var workDir: URL
         public var resume = false
+        /// Start afresh in a work dir that holds an earlier run, removing its checkpoints (otherwise refused).
+        public var replaceEarlierRun = false
         /// Load these weights before training (fine-tuning; not a resume).
         public var initialWeights: URL? = nil
         /// Limit on validation images per evaluation (nil: all).

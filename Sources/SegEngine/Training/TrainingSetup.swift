@@ -26,6 +26,9 @@ struct TrainingSetup {
     static func prepare(_ config: TrainConfig, _ options: Trainer.Options, logger: Logger) throws -> TrainingSetup {
         let distributed = options.distributed
         if distributed?.isMain ?? true {
+            // Before config.json is rewritten: a resume must continue the same model, a new run must not bury an earlier one.
+            if options.resume { try EarlierRun.checkResumable(options.workDir, model: config.model) }
+            else { try EarlierRun.clear(options.workDir, replace: options.replaceEarlierRun) }
             try createWorkDir(options.workDir)
             try config.save(to: options.workDir.appendingPathComponent("config.json"))
         }
