@@ -64,10 +64,16 @@ public enum Demo {
         let log = { (message: String) in logger.info("\(message)") }
         let fm = FileManager.default
         try fm.createDirectory(at: o.workDir, withIntermediateDirectories: true)
+        // The demo replaces its own earlier run in the work dir, never a training run on real data.
+        let earlierConfig = try? JSONDecoder().decode(TrainConfig.self, from: Data(contentsOf: o.workDir.appendingPathComponent("config.json")))
+        if !EarlierRun.files(in: o.workDir).isEmpty, earlierConfig?.dataset.kind != .synth {
+            throw EngineError("\(o.workDir.path) holds a training run that is not a demo's: give the demo another --work-dir")
+        }
         // One folder per data set shape, so that a run with other sizes never reuses images of the wrong size.
         let dataRoot = o.workDir.appendingPathComponent("data-\(o.size)px-\(o.trainImages)+\(o.valImages)-seed\(o.seed)")
         if !fm.fileExists(atPath: dataRoot.appendingPathComponent(SynthDataset.classesFileName).path) {
             log("1/4 generating a synthetic dataset (\(o.trainImages) train + \(o.valImages) val, \(o.size)x\(o.size), 8 classes) in \(dataRoot.path)")
+            try? fm.removeItem(at: dataRoot)  // what an interrupted generation left (the folder's name is the demo's own)
             try SynthDataset.generate(to: dataRoot, train: o.trainImages, val: o.valImages, size: (o.size, o.size), seed: UInt64(o.seed))
         } else {
             log("1/4 reusing the synthetic dataset in \(dataRoot.path)")

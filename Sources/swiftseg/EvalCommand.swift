@@ -51,7 +51,9 @@ struct EvalCommand: ParsableCommand {
         let checkpointURL = try existingPath(checkpoint, "checkpoint")
         let outURL = URL(fileURLWithPath: out ?? (checkpointURL.hasDirectoryPath || isDirectory(checkpointURL)
             ? checkpointURL.appendingPathComponent("eval.json").path : (checkpoint as NSString).deletingPathExtension + "_eval.json"))
-        try checkWritable(outURL, "--out")  // before the (long) evaluation, not after
+        // Before the (long) evaluation, not after; the default beside the checkpoint is ours to replace.
+        if out != nil { try checkResultFile(outURL, "--out", extension: "json", inputs: [root, checkpointURL]) }
+        try checkWritable(outURL, "--out")
         let kind = try datasetKind(dataset, root: root)
         let device = try deviceOptions.resolve()
         let ds = try SegDataset.open(DataSetup.layout(kind), root: root, split: .val, mapInvalidToIgnore: ignoreInvalidLabels)

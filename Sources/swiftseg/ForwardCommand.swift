@@ -22,7 +22,7 @@ struct ForwardCommand: ParsableCommand {
         let weightsURL = try existingPath(weights, "weights")
         let inputURL = try existingPath(input, "input")
         let outputURL = URL(fileURLWithPath: output)
-        try checkWritable(outputURL, "--output")
+        try checkResultFile(outputURL, "--output", extension: "safetensors", inputs: [weightsURL, inputURL])
         let device = try deviceOptions.resolve()
         let model = try ModelRegistry.build(options.model, numClasses: options.numClasses)
         guard let parity = model as? IntermediateOutputs else {

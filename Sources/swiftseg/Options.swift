@@ -187,6 +187,21 @@ func printWarning(_ message: String) {
     FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
 }
 
+/// Fails early when a result file would destroy a user's file: it is, or lies inside, one of the run's `inputs`
+/// (a dataset root, a checkpoint, an input tensor), or it exists with another extension than the results' own
+/// (`eval --out` on an image); then checks it can be written. Replacing an earlier result of the same kind is fine.
+func checkResultFile(_ url: URL, _ what: String, extension ext: String, inputs: [URL]) throws {
+    let resolved = { (u: URL) in u.resolvingSymlinksInPath().standardizedFileURL.path }
+    let target = resolved(url)
+    if let input = inputs.first(where: { target == resolved($0) || target.hasPrefix(resolved($0) + "/") }) {
+        throw CLIError("\(what) \(url.path) would replace \(target == resolved(input) ? "" : "a file in ")an input of this run (\(input.path)); choose another path")
+    }
+    if FileManager.default.fileExists(atPath: url.path), url.pathExtension.lowercased() != ext {
+        throw CLIError("\(what) \(url.path) exists and is not a .\(ext) file: not replaced; choose another path")
+    }
+    try checkWritable(url, what)
+}
+
 /// Fails early when `url` (a file to be written) cannot be: its folder is missing, read-only or not writable, or
 /// it is a folder or a device (which an atomic write would replace).
 func checkWritable(_ url: URL, _ what: String) throws {

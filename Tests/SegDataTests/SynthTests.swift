@@ -61,6 +61,29 @@ struct SynthTests {
         #expect(classCounts[1...].allSatisfy { $0 > 0 })
     }
 
+    @Test("A synthetic set replaces an earlier one wholly, and is refused in a folder holding anything else")
+    func replacesOnlyAnEarlierSet() throws {
+        let dir = TempDir("synth")
+        defer { dir.cleanup() }
+        try SynthDataset.generate(to: dir.url, train: 5, val: 2, size: (h: 16, w: 16), seed: 1)
+        try SynthDataset.generate(to: dir.url, train: 2, val: 1, size: (h: 16, w: 16), seed: 1)
+        #expect(try SegDataset.open(root: dir.url, split: .train).count == 2)
+        #expect(try SegDataset.open(root: dir.url, split: .val).count == 1)
+
+        // A real data set's root (or any other content) stays as it was.
+        let other = TempDir("synth-foreign")
+        defer { other.cleanup() }
+        let image = other.path("ADEChallengeData2016/images/training/ADE_train_00000001.jpg")
+        try FileManager.default.createDirectory(at: image.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("jpeg".utf8).write(to: image)
+        let error = #expect(throws: DatasetError.self) {
+            try SynthDataset.generate(to: other.url, train: 1, val: 1, size: (h: 16, w: 16), seed: 1)
+        }
+        #expect("\(String(describing: error))".contains("not empty and holds no synthetic set (ADEChallengeData2016)"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: other.url.path).sorted() == ["ADEChallengeData2016"])
+        #expect(!FileManager.default.fileExists(atPath: other.path(SynthDataset.classesFileName).path))
+    }
+
     @Test func rejectsInvalidArguments() {
         let dir = TempDir("synth")
         defer { dir.cleanup() }

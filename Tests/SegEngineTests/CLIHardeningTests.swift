@@ -71,6 +71,40 @@ extension CLITests {
         #expect(written == ["a.png", "b.png", "x_jpg.png", "x_png.png"], "\(written)")
     }
 
+    @Test("eval --out and forward --output refuse to replace a dataset file, the weights, the input or a file of another kind")
+    func resultFilesNeverReplaceInputs() throws {
+        let dir = try Self.workspace("results")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let checkpoint = dir.appendingPathComponent("tiny.safetensors")
+        let data = try EngineFixtures.synthData(in: dir, train: 1, val: 1)
+        let image = data.appendingPathComponent("ADEChallengeData2016/images/validation/synth_val_00000.png")
+        let classes = data.appendingPathComponent(SynthDataset.classesFileName)
+        let notes = dir.appendingPathComponent("notes.txt")
+        try Data("mine".utf8).write(to: notes)
+        let input = dir.appendingPathComponent("input.safetensors")
+        var tensors = HostTensorDict()
+        tensors["input"] = try Tensor.randn([1, 3, 64, 64]).host()
+        try SafeTensors.write(tensors, to: input)
+        let protected = [image, classes, notes, checkpoint, input]
+        let before = try protected.map { try Data(contentsOf: $0) }
+
+        let eval = ["eval", "--model", "lrformer-tiny", "--checkpoint", checkpoint.path, "--data", data.path, "--out"]
+        Self.expectCleanFailure(try Self.run(eval + [image.path]), ["would replace a file in an input of this run (\(data.path))"], "eval onto an image")
+        Self.expectCleanFailure(try Self.run(eval + [classes.path]), ["would replace a file in an input"], "eval onto the classes file")
+        Self.expectCleanFailure(try Self.run(eval + [notes.path]), ["exists and is not a .json file"], "eval onto notes.txt")
+        let forward = ["forward", "--model", "lrformer-tiny", "--weights", checkpoint.path, "--input", input.path, "--output"]
+        Self.expectCleanFailure(try Self.run(forward + [checkpoint.path]), ["would replace an input of this run"], "forward onto the weights")
+        Self.expectCleanFailure(try Self.run(forward + [input.path]), ["would replace an input of this run"], "forward onto its input")
+        #expect(try protected.map { try Data(contentsOf: $0) } == before)
+
+        // An earlier result of the same kind is replaced, as a rerun expects.
+        let results = dir.appendingPathComponent("results.json")
+        try Data("{}".utf8).write(to: results)
+        let ok = try Self.run(eval + [results.path])
+        #expect(ok.exited && ok.status == 0, "\(ok.stderr)")
+        #expect(try String(contentsOf: results, encoding: .utf8).contains("mIoU"))
+    }
+
     // MARK: - 7. a bad image does not abort the folder
 
     @Test("predict reports an unreadable image, goes on, and exits 1 with the list; --stop-on-error stops there")

@@ -99,5 +99,16 @@ struct CLISuccessTests {
         for name in ["loss.svg", "eval.json", "predictions"] {
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), "\(name) missing")
         }
+        // A rerun replaces the demo's own run; a work dir holding a run on real data is refused and left alone.
+        let again = try Self.run(["demo", "--work-dir", dir.path, "--iters", "2", "--size", "64", "--train-images", "4",
+                                  "--val-images", "2", "--device", "cpu"])
+        #expect(again.exited && again.status == 0, "\(again.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("checkpoints").path).sorted() == ["best", "iter_2"])
+        var real = try TrainConfig.preset(model: "segformer-b0", dataset: .ade20k)
+        real.dataset.root = "/data/ade"
+        try real.save(to: dir.appendingPathComponent("config.json"))
+        let refused = try SwiftSegBinary.run(["demo", "--work-dir", dir.path, "--iters", "2", "--size", "64", "--device", "cpu"])
+        CLITests.expectCleanFailure(refused, ["holds a training run that is not a demo's"], "demo over a real run")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoints/iter_2/model.safetensors").path))
     }
 }

@@ -42,6 +42,7 @@ public enum SynthDataset {
                                 size.h, size.w, sceneBytes / 1_073_741_824, memory / 1_073_741_824)
             throw DatasetError(.writeFailed, path: dir.path, reason: reason)
         }
+        try clearEarlierSet(in: dir)
         let base = dir.appendingPathComponent("ADEChallengeData2016")
         var jobs: [(split: DatasetSplit, index: Int, image: URL, label: URL)] = []
         for (split, count, folder) in [(DatasetSplit.train, train, "training"), (.val, val, "validation")] {
@@ -75,5 +76,28 @@ public enum SynthDataset {
         }
         if let error = errors.first { throw error }
         try ClassesFile(classes: classes, reduceZeroLabel: true).write(to: dir.appendingPathComponent(classesFileName))
+    }
+
+    /// A synthetic set goes into a new or empty folder, or replaces an earlier synthetic set (whose images are removed
+    /// first, so that a smaller set keeps none of them). Any other content, a real data set above all, is refused:
+    /// the classes file would make its layout read as synthetic.
+    static func clearEarlierSet(in dir: URL) throws {
+        let fm = FileManager.default
+        let entries = (try? fm.contentsOfDirectory(atPath: dir.path)) ?? []
+        guard !entries.isEmpty else { return }
+        guard entries.contains(classesFileName) else {
+            throw DatasetError(.writeFailed, path: dir.path, reason: "the folder is not empty and holds no synthetic set ("
+                + entries.sorted().prefix(3).joined(separator: ", ") + (entries.count > 3 ? ", ..." : "")
+                + "): write the synthetic set into a new or empty folder")
+        }
+        for split in ["images/training", "images/validation", "annotations/training", "annotations/validation"] {
+            let folder = dir.appendingPathComponent("ADEChallengeData2016").appendingPathComponent(split)
+            for name in (try? fm.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix("synth_") && name.hasSuffix(".png") {
+                do { try fm.removeItem(at: folder.appendingPathComponent(name)) } catch {
+                    throw DatasetError(.writeFailed, path: folder.appendingPathComponent(name).path,
+                                       reason: "cannot remove the earlier synthetic image: \(FileAccess.reason(error))")
+                }
+            }
+        }
     }
 }
