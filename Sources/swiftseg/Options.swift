@@ -196,10 +196,10 @@ func checkResultFile(_ url: URL, _ what: String, extension ext: String, inputs: 
     if let input = inputs.first(where: { target == resolved($0) || target.hasPrefix(resolved($0) + "/") }) {
         throw CLIError("\(what) \(url.path) would replace \(target == resolved(input) ? "" : "a file in ")an input of this run (\(input.path)); choose another path")
     }
+    try checkWritable(url, what)  // folders, devices and FIFOs are named as such
     if FileManager.default.fileExists(atPath: url.path), url.pathExtension.lowercased() != ext {
         throw CLIError("\(what) \(url.path) exists and is not a .\(ext) file: not replaced; choose another path")
     }
-    try checkWritable(url, what)
 }
 
 /// Fails early when `url` (a file to be written) cannot be: its folder is missing, read-only or not writable, or

@@ -267,7 +267,7 @@ extension CLITests {
              ["\(fullPath)/img.png: cannot write: No space left on device"]),
             ("eval --out ro", ["eval", "--model", "lrformer-tiny", "--checkpoint", checkpoint, "--data", data, "--out", "\(ro)/e.json"],
              ["--out \(ro)/e.json: its folder \(ro): Read-only file system"]),
-            ("synth --out full", ["synth", "--out", fullPath, "--train", "1", "--val", "1", "--size", "32"], ["No space left on device"]),
+            ("synth --out full", ["synth", "--out", "\(fullPath)/synth", "--train", "1", "--val", "1", "--size", "32"], ["No space left on device"]),
             ("flops --out ro", ["flops", "--model", "lrformer-tiny", "--size", "64", "--out", "\(ro)/f"], ["Read-only file system"]),
             ("bench --out ro", ["bench", "--models", "lrformer-tiny", "--sizes", "64", "--repeats", "1", "--warmup", "0", "--out", "\(ro)/b"],
              ["Read-only file system"]),
