@@ -36,14 +36,14 @@ struct BenchCommand: ParsableCommand {
 
     @Option(name: .long, help: "Models, separated by commas.") var models: String
     @Option(name: .long, help: "Square sizes (or HxW), separated by commas.") var sizes: String = "512,1024"
-    @Option(name: .long) var batch: Int = 1
+    @Option(name: .long, parsing: .unconditional) var batch: Int = 1
     @OptionGroup var deviceOptions: DeviceOptions
     @Option(name: .long, help: "fp32, autocast bf16 / fp16 (float32 weights, as PyTorch's AMP), or bf16-encoder / fp16-encoder (decode head in fp32).") var precision: Precision = .fp32
     @Flag(name: .long, help: "CUDA inference: capture once per size and replay a CUDA graph.") var cudaGraphs = false
     @Flag(name: .long, help: "Time a full training step (forward, loss, backward, AdamW).") var train = false
-    @Option(name: .long) var warmup: Int = 3
-    @Option(name: .long, help: "Timed calls per model and size, at least.") var repeats: Int = 10
-    @Option(name: .long, help: ArgumentHelp("More timed calls until this many seconds are timed (0: exactly --repeats).",
+    @Option(name: .long, parsing: .unconditional) var warmup: Int = 3
+    @Option(name: .long, parsing: .unconditional, help: "Timed calls per model and size, at least.") var repeats: Int = 10
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("More timed calls until this many seconds are timed (0: exactly --repeats).",
         discussion: "A longer window keeps one slow stretch of a shared machine from moving the median."))
     var minTime: Double = 10
     @Flag(name: .long, help: "Time the plain forward, not the model optimized for inference.") var plain = false

@@ -14,10 +14,11 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Model name (optional when --config names one).") var model: String?
     @Option(name: .long, help: "Dataset root.") var data: String
     @Option(name: .long, help: "ade20k, cityscapes, coco-stuff, folder or synth (default: --config's, else detected).") var dataset: DatasetKind?
-    @Option(name: .long) var iters: Int?
-    @Option(name: .long, help: "Images per optimiser step.") var batch: Int?
+    // Numbers parse unconditionally, so that `--lr -1` is refused as a value ("must be positive"), not read as a flag.
+    @Option(name: .long, parsing: .unconditional, help: "Optimiser steps (default: the family's recipe for the dataset).") var iters: Int?
+    @Option(name: .long, parsing: .unconditional, help: "Images per optimiser step.") var batch: Int?
     @Option(name: .long, help: "Crop HxW or a square side.") var crop: Size2D?
-    @Option(name: .long) var lr: Double?
+    @Option(name: .long, parsing: .unconditional, help: "Base learning rate (config key optimizer.lr).") var lr: Double?
     @Option(name: .long, help: "Experiment folder (config, logs, checkpoints, curves).") var workDir: String?
     @Flag(name: .long, help: "Continue from the newest checkpoint in the work dir.") var resume = false
     @Flag(name: .long, help: "Start afresh in a work dir that holds an earlier run, removing its checkpoints (refused otherwise).")
@@ -25,11 +26,11 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Initial weights to fine-tune from (not a resume).") var loadFrom: String?
     @Option(name: .long, help: "JSON or YAML file overriding the preset.") var config: String?
     @Option(name: .long, help: "auto, cpu, cuda or cuda:N.") var device: DeviceChoice?
-    @Option(name: .long) var seed: Int?
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the initial weights, data order and augmentation.") var seed: Int?
     @Option(name: .long, help: "fp32, autocast bf16 / fp16 (fp16 with a gradient scaler), or bf16-encoder / fp16-encoder (decode head in fp32).") var precision: Precision?
-    @Option(name: .long) var workers: Int?
-    @Option(name: .long, help: "Validate every N iterations (0: never).") var evalInterval: Int?
-    @Option(name: .long, help: "Use at most N validation images per evaluation.") var evalLimit: Int?
+    @Option(name: .long, parsing: .unconditional, help: "Data-loading threads.") var workers: Int?
+    @Option(name: .long, parsing: .unconditional, help: "Validate every N iterations (0: never).") var evalInterval: Int?
+    @Option(name: .long, parsing: .unconditional, help: "Use at most N validation images per evaluation.") var evalLimit: Int?
     @Option(name: .long, help: "Start N worker processes on this machine (data-parallel; --batch is per process).")
     var nprocPerNode: Int = 1
     @Option(name: .long, help: "How workers started by another launcher find their rank: env (torchrun's variables) or slurm.")

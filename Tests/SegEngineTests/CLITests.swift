@@ -73,6 +73,9 @@ struct CLITests {
           "--out", "/tmp/x", "--opacity", "2"], "--opacity must be within 0...1"),
         (["train", "--model", "lrformer-tiny", "--data", "/nonexistent/data", "--dataset", "synth"], "dataset root not found: /nonexistent/data"),
         (["train", "--model", "lrformer-tiny", "--data", "/tmp", "--eval-limit", "0"], "--eval-limit must be positive"),
+        // Negative numbers are values (refused by the config), not flags ("Missing value"); a negative seed trapped.
+        (["train", "--model", "lrformer-tiny", "--data", "/tmp", "--dataset", "synth", "--lr", "-1"], "optimizer.lr: must be positive, got -1.0"),
+        (["train", "--model", "lrformer-tiny", "--data", "/tmp", "--dataset", "synth", "--seed", "-5"], "seed: must not be negative, got -5"),
         (["eval", "--model", "lrformer-tiny", "--checkpoint", "/nonexistent", "--data", "/tmp", "--limit", "0"], "--limit must be positive"),
         (["eval", "--model", "lrformer-tiny", "--checkpoint", "/nonexistent", "--data", "/tmp", "--mode", "tiles"], "The value 'tiles' is invalid for '--mode <mode>'"),
     ]

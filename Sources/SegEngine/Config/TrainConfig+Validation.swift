@@ -59,6 +59,7 @@ extension TrainConfig {
         check(checkpointInterval > 0, "checkpointInterval: must be positive, got \(checkpointInterval)")
         check(logInterval > 0, "logInterval: must be positive, got \(logInterval)")
         check(workers >= 0, "workers: must not be negative, got \(workers)")
+        check(seed >= 0, "seed: must not be negative, got \(seed)")  // the generators take unsigned seeds
         check(Self.isDeviceName(device), "device: expected auto, cpu, cuda or cuda:N, got '\(device)'")
 
         let aug = augmentation
