@@ -43,11 +43,9 @@ public enum SynthDataset {
             throw DatasetError(.writeFailed, path: dir.path, reason: reason)
         }
         try clearEarlierSet(in: dir)
-        let base = dir.appendingPathComponent("ADEChallengeData2016")
         var jobs: [(split: DatasetSplit, index: Int, image: URL, label: URL)] = []
-        for (split, count, folder) in [(DatasetSplit.train, train, "training"), (.val, val, "validation")] {
-            let imageDir = base.appendingPathComponent("images").appendingPathComponent(folder)
-            let labelDir = base.appendingPathComponent("annotations").appendingPathComponent(folder)
+        for (split, count) in [(DatasetSplit.train, train), (.val, val)] {
+            let (imageDir, labelDir) = folders(in: dir, split: split)
             for d in [imageDir, labelDir] {
                 do {
                     try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
@@ -90,8 +88,7 @@ public enum SynthDataset {
                 + entries.sorted().prefix(3).joined(separator: ", ") + (entries.count > 3 ? ", ..." : "")
                 + "): write the synthetic set into a new or empty folder")
         }
-        for split in ["images/training", "images/validation", "annotations/training", "annotations/validation"] {
-            let folder = dir.appendingPathComponent("ADEChallengeData2016").appendingPathComponent(split)
+        for folder in DatasetSplit.allCases.flatMap({ split -> [URL] in let f = folders(in: dir, split: split); return [f.images, f.labels] }) {
             for name in (try? fm.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix("synth_") && name.hasSuffix(".png") {
                 do { try fm.removeItem(at: folder.appendingPathComponent(name)) } catch {
                     throw DatasetError(.writeFailed, path: folder.appendingPathComponent(name).path,
@@ -99,5 +96,11 @@ public enum SynthDataset {
                 }
             }
         }
+    }
+
+    /// The image and annotation folders of a split, in the ADE20K layout.
+    static func folders(in dir: URL, split: DatasetSplit) -> (images: URL, labels: URL) {
+        let base = dir.appendingPathComponent("ADEChallengeData2016"), folder = split == .train ? "training" : "validation"
+        return (base.appendingPathComponent("images/\(folder)"), base.appendingPathComponent("annotations/\(folder)"))
     }
 }

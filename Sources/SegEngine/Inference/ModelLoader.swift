@@ -36,10 +36,11 @@ public enum ModelLoader {
                 + family.variants.filter { $0.kind == .segmentation }.map(\.name).joined(separator: ", ")
                 + ") or give a self-describing checkpoint folder")
         }
+        let trainingState = try? TrainingCheckpoint(folder: checkpointFolder(checkpoint)).readState()
         // A training checkpoint (the folder or its model.safetensors) names the model it trained: another --model would
         // only fail on keys and shapes.
         if isFolder(checkpoint) || checkpoint.lastPathComponent == TrainingCheckpoint.modelFile,
-           let trained = try? TrainingCheckpoint(folder: checkpointFolder(checkpoint)).readState().config.model, trained != name {
+           let trained = trainingState?.config.model, trained != name {
             throw EngineError("\(checkpoint.path) is a training checkpoint of \(trained) (its state.json), not of \(name): pass --model \(trained)")
         }
         let contents = try WeightsFile.read(checkpoint)
@@ -64,7 +65,7 @@ public enum ModelLoader {
 
         var names: [String]? = nil
         var source = ""
-        if let state = try? TrainingCheckpoint(folder: checkpointFolder(checkpoint)).readState(), !state.classes.isEmpty {
+        if let state = trainingState, !state.classes.isEmpty {
             names = state.classes
             source = "training checkpoint"
         } else if let c = contents.classes {

@@ -51,9 +51,7 @@ public struct Predictor {
             let skipped = excluding.map(resolved).flatMap { $0 == resolved(url) ? nil : $0 + "/" }
             files = (FileManager.default.enumerator(at: url, includingPropertiesForKeys: nil, options: .skipsHiddenFiles)?
                 .compactMap { $0 as? URL } ?? [])
-                .filter { file in
-                    isImageName(file) && !(skipped.map { file.resolvingSymlinksInPath().standardizedFileURL.path.hasPrefix($0) } ?? false)
-                }
+                .filter { file in isImageName(file) && !(skipped.map { resolved(file).hasPrefix($0) } ?? false) }
                 .sorted { $0.path < $1.path }
         } else {
             files = try FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)
@@ -84,7 +82,9 @@ public struct Predictor {
     /// stems clash (`x.jpg` and `x.png`). Throws, before anything is written, if an output would replace an input.
     /// With `root` (a recursive run), each input's folders below `root` are repeated below `outputDir`.
     public static func outputNames(for inputs: [URL], in outputDir: URL, overlay: Bool, root: URL? = nil) throws -> [(label: URL, overlay: URL?)] {
-        let folders = inputs.map { url in root.map { subfolders(of: url, under: $0) }?.reduce(outputDir) { $0.appendingPathComponent($1) } ?? outputDir }
+        let folders = inputs.map { url in
+            (root.map { subfolders(of: url, under: $0) } ?? []).reduce(outputDir) { $0.appendingPathComponent($1) }
+        }
         let stems = zip(inputs, folders).map { $1.appendingPathComponent($0.deletingPathExtension().lastPathComponent).path }
         var counts: [String: Int] = [:]
         for s in stems { counts[s, default: 0] += 1 }

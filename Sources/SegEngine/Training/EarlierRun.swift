@@ -24,10 +24,9 @@ enum EarlierRun {
             throw EngineError("\(workDir.path) holds an earlier run (\(listed)): --resume continues it; a new run there would "
                 + "replace its checkpoints and log, so give another --work-dir, or --overwrite to replace it")
         }
-        let checkpoints = workDir.appendingPathComponent("checkpoints")
         for name in found where name.hasPrefix("checkpoints/") {
             do {
-                try FileManager.default.removeItem(at: checkpoints.appendingPathComponent(String(name.dropFirst("checkpoints/".count))))
+                try FileManager.default.removeItem(at: workDir.appendingPathComponent(name))
             } catch {
                 throw EngineError("cannot remove the earlier run's \(name) in \(workDir.path): \(error.localizedDescription)")
             }
@@ -37,7 +36,7 @@ enum EarlierRun {
     /// A resume continues the model the newest checkpoint trained; another model would only fail on keys and shapes.
     static func checkResumable(_ workDir: URL, model: String) throws {
         guard let newest = TrainingCheckpoint.latest(in: workDir.appendingPathComponent("checkpoints")),
-              let trained = try? newest.readState().config.model, trained != model else { return }
+              let trained = newest.trainedModel, trained != model else { return }
         throw EngineError("--resume: \(newest.folder.path) trained \(trained), not \(model): resume with --model \(trained) "
             + "(or --config \(workDir.appendingPathComponent("config.json").path)), or train \(model) in another --work-dir")
     }

@@ -27,6 +27,8 @@ public struct TrainingCheckpoint {
     public static let modelFile = "model.safetensors"
 
     public var modelURL: URL { folder.appendingPathComponent(Self.modelFile) }
+    /// The model this checkpoint trained (its state.json), nil where that cannot be read.
+    var trainedModel: String? { try? readState().config.model }
     var optimizerURL: URL { folder.appendingPathComponent("optimizer.safetensors") }
     var stateURL: URL { folder.appendingPathComponent("state.json") }
 
